@@ -1,0 +1,129 @@
+package dev.sparkspeed.zero.backend.cpu;
+
+import dev.sparkspeed.zero.backend.Activation;
+import dev.sparkspeed.zero.tensor.Tensor;
+import java.nio.FloatBuffer;
+
+/** Elementwise activations and the residual add, forward and backward, split across threads. */
+final class CpuActivations {
+  /** sqrt(2/π), the GELU tanh form's scale. */
+  static final double GELU_SCALE = Math.sqrt(2.0 / Math.PI);
+
+  static final double GELU_CUBIC = 0.044715;
+
+  private final CpuThreads threads;
+
+  CpuActivations(CpuThreads threads) {
+    this.threads = threads;
+  }
+
+  /**
+   * tanh through the exp intrinsic: {@code Math.tanh} is a slow library call, and GELU runs over
+   * every hidden unit of every MLP. Exact to double rounding in absolute terms, which is all GELU
+   * needs (its tanh term is added to 1).
+   */
+  static double fastTanh(double u) {
+    return 1.0 - 2.0 / (Math.exp(2.0 * u) + 1.0);
+  }
+
+  void forward(Activation f, Tensor out, Tensor in, int n) {
+    FloatBuffer o = Operands.f32(out, n, "activation out");
+    FloatBuffer x = Operands.f32(in, n, "activation in");
+    threads.forRange(n, CpuVectorOps.GRAIN / 4, (lo, hi) -> forward(f, o, x, lo, hi));
+  }
+
+  private static void forward(Activation f, FloatBuffer o, FloatBuffer x, int lo, int hi) {
+    switch (f) {
+      case GELU -> {
+        for (int i = lo; i < hi; i++) {
+          double v = x.get(i);
+          double t = fastTanh(GELU_SCALE * (v + GELU_CUBIC * v * v * v));
+          o.put(i, (float) (0.5 * v * (1.0 + t)));
+        }
+      }
+      case RELU -> {
+        for (int i = lo; i < hi; i++) {
+          o.put(i, Math.max(x.get(i), 0f));
+        }
+      }
+      case TANH -> {
+        for (int i = lo; i < hi; i++) {
+          o.put(i, (float) Math.tanh(x.get(i)));
+        }
+      }
+      case NONE -> {
+        for (int i = lo; i < hi; i++) {
+          o.put(i, x.get(i));
+        }
+      }
+    }
+  }
+
+  void backward(Activation f, Tensor din, Tensor in, Tensor dout, int n) {
+    FloatBuffer dx = Operands.f32(din, n, "activation din");
+    FloatBuffer x = Operands.f32(in, n, "activation in");
+    FloatBuffer dy = Operands.f32(dout, n, "activation dout");
+    threads.forRange(n, CpuVectorOps.GRAIN / 4, (lo, hi) -> backward(f, dx, x, dy, lo, hi));
+  }
+
+  private static void backward(
+      Activation f, FloatBuffer dx, FloatBuffer x, FloatBuffer dy, int lo, int hi) {
+    switch (f) {
+      case GELU -> {
+        for (int i = lo; i < hi; i++) {
+          double v = x.get(i);
+          double t = fastTanh(GELU_SCALE * (v + GELU_CUBIC * v * v * v));
+          double du = GELU_SCALE * (1.0 + 3.0 * GELU_CUBIC * v * v);
+          double grad = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * du;
+          dx.put(i, (float) (dx.get(i) + grad * dy.get(i)));
+        }
+      }
+      case RELU -> {
+        for (int i = lo; i < hi; i++) {
+          dx.put(i, dx.get(i) + (x.get(i) > 0f ? dy.get(i) : 0f));
+        }
+      }
+      case TANH -> {
+        for (int i = lo; i < hi; i++) {
+          double t = Math.tanh(x.get(i));
+          dx.put(i, (float) (dx.get(i) + (1.0 - t * t) * dy.get(i)));
+        }
+      }
+      case NONE -> {
+        for (int i = lo; i < hi; i++) {
+          dx.put(i, dx.get(i) + dy.get(i));
+        }
+      }
+    }
+  }
+
+  void residualForward(Tensor out, Tensor a, Tensor b, int n) {
+    FloatBuffer o = Operands.f32(out, n, "residual out");
+    FloatBuffer x = Operands.f32(a, n, "residual a");
+    FloatBuffer y = Operands.f32(b, n, "residual b");
+    threads.forRange(
+        n,
+        CpuVectorOps.GRAIN,
+        (lo, hi) -> {
+          for (int i = lo; i < hi; i++) {
+            o.put(i, x.get(i) + y.get(i));
+          }
+        });
+  }
+
+  void residualBackward(Tensor da, Tensor db, Tensor dout, int n) {
+    FloatBuffer dx = Operands.f32(da, n, "residual da");
+    FloatBuffer dy = Operands.f32(db, n, "residual db");
+    FloatBuffer g = Operands.f32(dout, n, "residual dout");
+    threads.forRange(
+        n,
+        CpuVectorOps.GRAIN,
+        (lo, hi) -> {
+          for (int i = lo; i < hi; i++) {
+            float v = g.get(i);
+            dx.put(i, dx.get(i) + v);
+            dy.put(i, dy.get(i) + v);
+          }
+        });
+  }
+}

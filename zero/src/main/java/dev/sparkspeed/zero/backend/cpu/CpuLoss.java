@@ -1,0 +1,150 @@
+package dev.sparkspeed.zero.backend.cpu;
+
+import dev.sparkspeed.zero.tensor.Tensor;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+
+/** Softmax cross-entropy over a padded vocabulary, and squared error; rows split across threads. */
+final class CpuLoss {
+  private final CpuThreads threads;
+
+  CpuLoss(CpuThreads threads) {
+    this.threads = threads;
+  }
+
+  /** Fails on a target that is neither a real class nor the ignore index. */
+  static void checkTargets(IntBuffer y, int rows, int v, int vp, int ignoreIndex) {
+    if (v <= 0 || v > vp) {
+      throw new IllegalArgumentException(
+          "vocabulary " + v + " must be positive and at most the padded size " + vp);
+    }
+    for (int r = 0; r < rows; r++) {
+      int target = y.get(r);
+      if (target != ignoreIndex && (target < 0 || target >= v)) {
+        throw new IllegalArgumentException(
+            "target "
+                + target
+                + " at row "
+                + r
+                + " is outside the vocabulary of "
+                + v
+                + " and is not the ignore index "
+                + ignoreIndex);
+      }
+    }
+  }
+
+  void crossEntropyForward(
+      Tensor losses,
+      Tensor probs,
+      Tensor logits,
+      Tensor targets,
+      int rows,
+      int v,
+      int vp,
+      int ignoreIndex) {
+    long n = (long) rows * vp;
+    FloatBuffer loss = Operands.f32(losses, rows, "crossEntropy losses");
+    FloatBuffer p = Operands.f32(probs, n, "crossEntropy probs");
+    FloatBuffer z = Operands.f32(logits, n, "crossEntropy logits");
+    IntBuffer y = Operands.i32(targets, rows, "crossEntropy targets");
+    checkTargets(y, rows, v, vp, ignoreIndex);
+    threads.forRange(
+        rows,
+        1,
+        (lo, hi) -> {
+          for (int r = lo; r < hi; r++) {
+            loss.put(r, softmaxRow(p, z, r * vp, v, vp, y.get(r), ignoreIndex));
+          }
+        });
+  }
+
+  /** Writes one row of probabilities and returns its loss, log Σ exp(z − max) − (z_y − max). */
+  private static float softmaxRow(
+      FloatBuffer p, FloatBuffer z, int row, int v, int vp, int target, int ignoreIndex) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (int j = 0; j < v; j++) {
+      max = Math.max(max, z.get(row + j));
+    }
+    double sum = 0;
+    for (int j = 0; j < v; j++) {
+      float e = (float) Math.exp(z.get(row + j) - max);
+      p.put(row + j, e);
+      sum += e;
+    }
+    float inv = (float) (1.0 / sum);
+    for (int j = 0; j < v; j++) {
+      p.put(row + j, p.get(row + j) * inv);
+    }
+    for (int j = v; j < vp; j++) {
+      p.put(row + j, 0f);
+    }
+    if (target == ignoreIndex) {
+      return 0f;
+    }
+    return (float) (Math.log(sum) - (z.get(row + target) - max));
+  }
+
+  void crossEntropyBackward(
+      Tensor dlogits,
+      Tensor probs,
+      Tensor targets,
+      float dloss,
+      int rows,
+      int v,
+      int vp,
+      int ignoreIndex) {
+    long n = (long) rows * vp;
+    FloatBuffer dz = Operands.f32(dlogits, n, "crossEntropy dlogits");
+    FloatBuffer p = Operands.f32(probs, n, "crossEntropy probs");
+    IntBuffer y = Operands.i32(targets, rows, "crossEntropy targets");
+    checkTargets(y, rows, v, vp, ignoreIndex);
+    threads.forRange(
+        rows,
+        1,
+        (lo, hi) -> {
+          for (int r = lo; r < hi; r++) {
+            int target = y.get(r);
+            if (target == ignoreIndex) {
+              continue;
+            }
+            int row = r * vp;
+            float before = dz.get(row + target);
+            for (int j = 0; j < v; j++) {
+              dz.put(row + j, dz.get(row + j) + p.get(row + j) * dloss);
+            }
+            // The target column gets (p − 1)·dloss, rounded once like every other column.
+            dz.put(row + target, before + (p.get(row + target) - 1f) * dloss);
+          }
+        });
+  }
+
+  void mseForward(Tensor losses, Tensor pred, Tensor target, int rows) {
+    FloatBuffer loss = Operands.f32(losses, rows, "mse losses");
+    FloatBuffer x = Operands.f32(pred, rows, "mse pred");
+    FloatBuffer y = Operands.f32(target, rows, "mse target");
+    threads.forRange(
+        rows,
+        CpuVectorOps.GRAIN,
+        (lo, hi) -> {
+          for (int r = lo; r < hi; r++) {
+            float d = x.get(r) - y.get(r);
+            loss.put(r, d * d);
+          }
+        });
+  }
+
+  void mseBackward(Tensor dpred, Tensor pred, Tensor target, float dloss, int rows) {
+    FloatBuffer dx = Operands.f32(dpred, rows, "mse dpred");
+    FloatBuffer x = Operands.f32(pred, rows, "mse pred");
+    FloatBuffer y = Operands.f32(target, rows, "mse target");
+    threads.forRange(
+        rows,
+        CpuVectorOps.GRAIN,
+        (lo, hi) -> {
+          for (int r = lo; r < hi; r++) {
+            dx.put(r, dx.get(r) + 2f * (x.get(r) - y.get(r)) * dloss);
+          }
+        });
+  }
+}

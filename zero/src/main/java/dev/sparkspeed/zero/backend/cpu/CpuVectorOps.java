@@ -1,0 +1,247 @@
+package dev.sparkspeed.zero.backend.cpu;
+
+import dev.sparkspeed.zero.tensor.DType;
+import dev.sparkspeed.zero.tensor.Tensor;
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
+
+/** Fill, scale, axpy, norms, finiteness and dtype casts over flat tensors, split across threads. */
+final class CpuVectorOps {
+  /** Elements per piece below which a loop is not worth handing to another thread. */
+  static final int GRAIN = 1 << 15;
+
+  /**
+   * Sums are formed per block of this many elements and then added in block order, so the result
+   * does not depend on how many threads ran.
+   */
+  private static final int SUM_BLOCK = 1 << 16;
+
+  private final CpuThreads threads;
+
+  CpuVectorOps(CpuThreads threads) {
+    this.threads = threads;
+  }
+
+  void copy(Tensor dst, Tensor src) {
+    if (dst.size() != src.size()) {
+      throw new IllegalArgumentException("copy needs equal sizes: dst " + dst + ", src " + src);
+    }
+    int n = dst.intSize();
+    DType to = dst.dtype();
+    DType from = src.dtype();
+    if (to == from) {
+      threads.forRange(
+          n,
+          GRAIN,
+          (lo, hi) -> {
+            int b = to.bytes();
+            dst.bytes().put(lo * b, src.bytes(), lo * b, (hi - lo) * b);
+          });
+      return;
+    }
+    if (to == DType.INT32 || from == DType.INT32) {
+      throw new IllegalArgumentException("copy converts only between FP32, BF16, FP16: " + src);
+    }
+    if (to == DType.FP32) {
+      FloatBuffer d = dst.floats();
+      ShortBuffer s = src.shorts();
+      threads.forRange(n, GRAIN, (lo, hi) -> widen(d, s, from, lo, hi));
+    } else if (from == DType.FP32) {
+      ShortBuffer d = dst.shorts();
+      FloatBuffer s = src.floats();
+      threads.forRange(n, GRAIN, (lo, hi) -> narrow(d, s, to, lo, hi));
+    } else {
+      ShortBuffer d = dst.shorts();
+      ShortBuffer s = src.shorts();
+      threads.forRange(n, GRAIN, (lo, hi) -> recode(d, s, from, to, lo, hi));
+    }
+  }
+
+  private static void widen(FloatBuffer d, ShortBuffer s, DType from, int lo, int hi) {
+    if (from == DType.BF16) {
+      for (int i = lo; i < hi; i++) {
+        d.put(i, DType.bf16ToFloat(s.get(i)));
+      }
+    } else {
+      for (int i = lo; i < hi; i++) {
+        d.put(i, DType.fp16ToFloat(s.get(i)));
+      }
+    }
+  }
+
+  private static void narrow(ShortBuffer d, FloatBuffer s, DType to, int lo, int hi) {
+    if (to == DType.BF16) {
+      for (int i = lo; i < hi; i++) {
+        d.put(i, DType.floatToBf16(s.get(i)));
+      }
+    } else {
+      for (int i = lo; i < hi; i++) {
+        d.put(i, DType.floatToFp16(s.get(i)));
+      }
+    }
+  }
+
+  private static void recode(ShortBuffer d, ShortBuffer s, DType from, DType to, int lo, int hi) {
+    for (int i = lo; i < hi; i++) {
+      d.put(i, to.fromFloat(from.toFloat(s.get(i))));
+    }
+  }
+
+  void fill(Tensor t, float value) {
+    Operands.requireFloating(t, "fill target");
+    int n = t.intSize();
+    if (t.dtype() == DType.FP32) {
+      FloatBuffer x = t.floats();
+      threads.forRange(
+          n,
+          GRAIN,
+          (lo, hi) -> {
+            for (int i = lo; i < hi; i++) {
+              x.put(i, value);
+            }
+          });
+    } else {
+      ShortBuffer x = t.shorts();
+      short bits = t.dtype().fromFloat(value);
+      threads.forRange(
+          n,
+          GRAIN,
+          (lo, hi) -> {
+            for (int i = lo; i < hi; i++) {
+              x.put(i, bits);
+            }
+          });
+    }
+  }
+
+  void scale(Tensor t, float s) {
+    FloatBuffer x = Operands.f32(t, 0, "scale target");
+    threads.forRange(
+        t.intSize(),
+        GRAIN,
+        (lo, hi) -> {
+          for (int i = lo; i < hi; i++) {
+            x.put(i, x.get(i) * s);
+          }
+        });
+  }
+
+  void axpy(Tensor y, float a, Tensor x) {
+    FloatBuffer yb = Operands.f32(y, 0, "axpy y");
+    FloatBuffer xb = Operands.f32(x, y.size(), "axpy x");
+    threads.forRange(
+        y.intSize(),
+        GRAIN,
+        (lo, hi) -> {
+          for (int i = lo; i < hi; i++) {
+            yb.put(i, yb.get(i) + a * xb.get(i));
+          }
+        });
+  }
+
+  double sumOfSquares(Tensor t) {
+    Operands.requireFloating(t, "sumOfSquares input");
+    int n = t.intSize();
+    int blocks = (n + SUM_BLOCK - 1) / SUM_BLOCK;
+    double[] partial = new double[blocks];
+    if (t.dtype() == DType.FP32) {
+      FloatBuffer x = t.floats();
+      threads.forRange(
+          blocks,
+          1,
+          (lo, hi) -> {
+            for (int blk = lo; blk < hi; blk++) {
+              partial[blk] = squares(x, blk * SUM_BLOCK, Math.min(n, (blk + 1) * SUM_BLOCK));
+            }
+          });
+    } else {
+      ShortBuffer x = t.shorts();
+      DType type = t.dtype();
+      threads.forRange(
+          blocks,
+          1,
+          (lo, hi) -> {
+            for (int blk = lo; blk < hi; blk++) {
+              partial[blk] = squares(x, type, blk * SUM_BLOCK, Math.min(n, (blk + 1) * SUM_BLOCK));
+            }
+          });
+    }
+    double sum = 0;
+    for (double p : partial) {
+      sum += p;
+    }
+    return sum;
+  }
+
+  private static double squares(FloatBuffer x, int lo, int hi) {
+    double s = 0;
+    for (int i = lo; i < hi; i++) {
+      double v = x.get(i);
+      s += v * v;
+    }
+    return s;
+  }
+
+  private static double squares(ShortBuffer x, DType type, int lo, int hi) {
+    double s = 0;
+    for (int i = lo; i < hi; i++) {
+      double v = type.toFloat(x.get(i));
+      s += v * v;
+    }
+    return s;
+  }
+
+  boolean allFinite(Tensor t) {
+    Operands.requireFloating(t, "allFinite input");
+    int n = t.intSize();
+    int blocks = (n + SUM_BLOCK - 1) / SUM_BLOCK;
+    boolean[] bad = new boolean[blocks];
+    if (t.dtype() == DType.FP32) {
+      FloatBuffer x = t.floats();
+      threads.forRange(
+          blocks,
+          1,
+          (lo, hi) -> {
+            for (int blk = lo; blk < hi; blk++) {
+              bad[blk] = !finite(x, blk * SUM_BLOCK, Math.min(n, (blk + 1) * SUM_BLOCK));
+            }
+          });
+    } else {
+      ShortBuffer x = t.shorts();
+      int expMask = t.dtype() == DType.BF16 ? 0x7f80 : 0x7c00;
+      threads.forRange(
+          blocks,
+          1,
+          (lo, hi) -> {
+            for (int blk = lo; blk < hi; blk++) {
+              bad[blk] = !finite(x, expMask, blk * SUM_BLOCK, Math.min(n, (blk + 1) * SUM_BLOCK));
+            }
+          });
+    }
+    for (boolean b : bad) {
+      if (b) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean finite(FloatBuffer x, int lo, int hi) {
+    // x − x is NaN exactly when x is NaN or infinite; one accumulator keeps the loop branch-free.
+    float acc = 0;
+    for (int i = lo; i < hi; i++) {
+      float v = x.get(i);
+      acc += v - v;
+    }
+    return acc == 0;
+  }
+
+  private static boolean finite(ShortBuffer x, int expMask, int lo, int hi) {
+    for (int i = lo; i < hi; i++) {
+      if ((x.get(i) & expMask) == expMask) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
