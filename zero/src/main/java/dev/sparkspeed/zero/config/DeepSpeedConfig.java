@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *     Hugging Face's Trainer)
  * @param checkpoint DeepSpeed's checkpoint options
  * @param sparkspeed this engine's own settings
- * @param warnings settings accepted but ignored or deprecated, already logged
+ * @param warnings settings accepted but ignored or deprecated, already logged; not part of {@link
+ *     #equals}
  */
 public record DeepSpeedConfig(
     BatchConfig batch,
@@ -129,6 +131,37 @@ public record DeepSpeedConfig(
         BatchConfig.ACCUM,
         auto.gradientAccumulationSteps() == null ? 1 : auto.gradientAccumulationSteps());
     return read(doc, auto);
+  }
+
+  /**
+   * Equal when every setting is equal. Warnings describe how the source text was written (a
+   * deprecated alias, say), not what it resolved to, so they take no part.
+   */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof DeepSpeedConfig c && settings().equals(c.settings());
+  }
+
+  @Override
+  public int hashCode() {
+    return settings().hashCode();
+  }
+
+  private List<Object> settings() {
+    return Arrays.asList(
+        batch,
+        optimizer,
+        scheduler,
+        gradientClipping,
+        zero,
+        aio,
+        fp16,
+        bf16,
+        stepsPerPrint,
+        wallClockBreakdown,
+        seed,
+        checkpoint,
+        sparkspeed);
   }
 
   /** The compute dtype the fp16 and bf16 blocks select: FP16, BF16 or FP32. */

@@ -207,7 +207,7 @@ final class JsonBlock {
     if (v == null) {
       return fallback;
     }
-    if (isAuto(v) || !v.isTextual()) {
+    if (!v.isTextual()) {
       throw typeError(key, "a string", v);
     }
     return v.textValue();
@@ -228,7 +228,9 @@ final class JsonBlock {
       }
     }
     String hint =
-        NearestKey.of(s, names.keySet()).map(n -> " — did you mean \"" + n + "\"?").orElse("");
+        NearestKey.of(s, names.keySet())
+            .map(n -> " — did you mean \"" + n + "\"? Valid values: ")
+            .orElse("; valid values: ");
     throw new ConfigException(
         pathOf(key),
         "\""
@@ -237,7 +239,6 @@ final class JsonBlock {
             + s
             + "\""
             + hint
-            + " Valid values: "
             + String.join(", ", names.keySet())
             + (ignoreCase ? " (any case)" : ""));
   }
