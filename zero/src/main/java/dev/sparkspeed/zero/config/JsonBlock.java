@@ -196,7 +196,7 @@ final class JsonBlock {
     }
     if (d < min || d > max) {
       throw new ConfigException(
-          pathOf(key), "\"" + pathOf(key) + "\" must lie in [" + min + ", " + max + "], got " + d);
+          pathOf(key), "\"" + pathOf(key) + "\" must be " + range(min, max) + ", got " + d);
     }
     return d;
   }
@@ -262,7 +262,7 @@ final class JsonBlock {
       if (out[i] < min || out[i] > max) {
         throw new ConfigException(
             pathOf(key),
-            "\"" + pathOf(key) + "\" values must lie in [" + min + ", " + max + "], got " + v);
+            "\"" + pathOf(key) + "\" values must be " + range(min, max) + ", got " + v);
       }
     }
     return out;
@@ -312,6 +312,10 @@ final class JsonBlock {
   private JsonNode value(String key) {
     JsonNode v = node.get(declared(key));
     return v == null || v.isNull() ? null : v;
+  }
+
+  private static String range(double min, double max) {
+    return max == Double.MAX_VALUE ? "at least " + min : "in [" + min + ", " + max + "]";
   }
 
   private String declared(String key) {

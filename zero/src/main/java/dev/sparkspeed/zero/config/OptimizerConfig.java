@@ -149,7 +149,7 @@ public record OptimizerConfig(
     for (String k : SGD_KEYS) {
       p.forbid(k, "is an SGD parameter; " + type.jsonName() + " does not take it");
     }
-    double[] betas = p.pair("betas", new double[] {DEFAULT_BETA1, DEFAULT_BETA2}, 0, 1 - 1e-12);
+    double[] betas = p.pair("betas", new double[] {DEFAULT_BETA1, DEFAULT_BETA2}, 0, 0.9999999);
     double eps = p.number("eps", DEFAULT_EPS, 0, Double.MAX_VALUE);
     boolean biasCorrection = p.bool("bias_correction", true);
     boolean torchAdam = p.bool("torch_adam", false);

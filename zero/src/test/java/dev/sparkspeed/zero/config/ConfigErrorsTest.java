@@ -118,6 +118,19 @@ class ConfigErrorsTest {
   }
 
   @Test
+  void outOfRangeNamesKeyAndBounds() {
+    assertEquals(
+        "\"optimizer.params.lr\" must be at least 0.0, got -0.1",
+        error("\"optimizer\": {\"type\": \"AdamW\", \"params\": {\"lr\": -0.1}}").getMessage());
+    assertEquals(
+        "\"scheduler.params.cos_min_ratio\" must be in [0.0, 1.0], got 1.5",
+        error(
+                "\"scheduler\": {\"type\": \"WarmupCosineLR\","
+                    + " \"params\": {\"total_num_steps\": 10, \"cos_min_ratio\": 1.5}}")
+            .getMessage());
+  }
+
+  @Test
   void integralFloatsCountAsIntegers() {
     assertEquals(
         200_000_000L,
