@@ -23,6 +23,7 @@ public final class Sampler {
    * @param prompt token ids to start from (at least one)
    * @param count tokens to generate
    * @param temperature softmax temperature; the probabilities are reweighted as p^(1/temperature)
+   * @param window context length, at most block_size (use the training sequence length)
    */
   public static int[] generate(
       Gpt2Config cfg,
@@ -31,8 +32,9 @@ public final class Sampler {
       int[] prompt,
       int count,
       double temperature,
-      long seed) {
-    int t = cfg.blockSize();
+      long seed,
+      int window) {
+    int t = Math.min(window, cfg.blockSize());
     SplittableRandom r = new SplittableRandom(seed);
     int[] out = new int[count];
     int[] ctx = new int[prompt.length + count];
