@@ -109,6 +109,11 @@ class DTypeTest {
       assertEquals(nearest(f, fp16Values, 65520.0), fp16(f), "fp16 of " + f);
       assertEquals(nearest(f, bf16Values, 0x1.ffp127), bf16(f), "bf16 of " + f);
     }
+    // Random bit patterns rarely land in FP16's narrow range; sample it densely too.
+    for (int i = 0; i < 200_000; i++) {
+      float f = Math.scalb(random.nextFloat() - 0.5f, random.nextInt(44) - 26);
+      assertEquals(nearest(f, fp16Values, 65520.0), fp16(f), "fp16 of " + f);
+    }
   }
 
   /** All positive finite values of a 16-bit type, ascending (index = bit pattern). */
