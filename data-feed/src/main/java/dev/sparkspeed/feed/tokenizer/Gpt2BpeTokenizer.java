@@ -51,6 +51,10 @@ public final class Gpt2BpeTokenizer implements Tokenizer {
         }
       };
 
+  /**
+   * @param mergeList merges in rank order, each {left, right, where} with where naming the file and
+   *     line for messages
+   */
   private Gpt2BpeTokenizer(Map<String, Integer> vocab, List<String[]> mergeList, String origin) {
     int max = -1;
     for (Map.Entry<String, Integer> e : vocab.entrySet()) {
@@ -95,10 +99,8 @@ public final class Gpt2BpeTokenizer implements Tokenizer {
       Integer merged = vocab.get(pair[0] + pair[1]);
       if (left == null || right == null || merged == null) {
         throw new IllegalArgumentException(
-            origin
-                + ": merge "
-                + (rank + 1)
-                + " '"
+            pair[2]
+                + ": merge '"
                 + pair[0]
                 + " "
                 + pair[1]
@@ -165,7 +167,7 @@ public final class Gpt2BpeTokenizer implements Tokenizer {
       if (m.isTextual()) {
         pairs.add(pair(m.asText(), where));
       } else if (m.isArray() && m.size() == 2) {
-        pairs.add(new String[] {m.get(0).asText(), m.get(1).asText()});
+        pairs.add(new String[] {m.get(0).asText(), m.get(1).asText(), where});
       } else {
         throw new IllegalArgumentException(
             where + " is " + m + ", expected \"a b\" or [\"a\", \"b\"]");
@@ -180,7 +182,7 @@ public final class Gpt2BpeTokenizer implements Tokenizer {
       throw new IllegalArgumentException(
           where + " is '" + line + "', expected two symbols and one space");
     }
-    return parts;
+    return new String[] {parts[0], parts[1], where};
   }
 
   private static long key(int left, int right) {
