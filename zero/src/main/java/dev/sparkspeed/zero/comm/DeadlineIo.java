@@ -53,8 +53,8 @@ final class DeadlineIo {
     throw e;
   }
 
-  /** Accepts one connection before the deadline. */
-  static SocketChannel accept(ServerSocketChannel server, long deadline) throws IOException {
+  /** Accepts one connection, or returns null once {@code until} has passed. */
+  static SocketChannel acceptBefore(ServerSocketChannel server, long until) throws IOException {
     server.configureBlocking(false);
     while (true) {
       SocketChannel ch = server.accept();
@@ -63,7 +63,14 @@ final class DeadlineIo {
         ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
         return ch;
       }
-      await(server, SelectionKey.OP_ACCEPT, deadline, "waiting for a connection");
+      if (System.nanoTime() >= until) {
+        return null;
+      }
+      try {
+        await(server, SelectionKey.OP_ACCEPT, until, "waiting for a connection");
+      } catch (SocketTimeoutException e) {
+        return null;
+      }
     }
   }
 

@@ -1,14 +1,11 @@
 package dev.sparkspeed.zero.comm;
 
 import java.io.IOException;
-import java.net.SocketAddress;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The four authenticated connections a rank holds in a ring of two or more: data to the right
@@ -17,8 +14,6 @@ import org.slf4j.LoggerFactory;
  * either way while the data streams are mid-transfer.
  */
 final class RingLinks implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(RingLinks.class);
-
   final RingPeer left;
   final RingPeer right;
   final SocketChannel dataOut;
@@ -52,7 +47,7 @@ final class RingLinks implements AutoCloseable {
     long deadline = System.nanoTime() + cfg.connectTimeout().toNanos();
     byte[] secret = cfg.secret();
     FutureTask<SocketChannel[]> accepting =
-        new FutureTask<>(() -> acceptFromLeft(endpoint, cfg, left, secret, deadline));
+        new FutureTask<>(() -> RingAcceptor.acceptFromLeft(endpoint, cfg, left, secret, deadline));
     Thread acceptor = new Thread(accepting, "sparkspeed-ring-accept-rank" + rank);
     acceptor.setDaemon(true);
     acceptor.start();
@@ -136,53 +131,7 @@ final class RingLinks implements AutoCloseable {
     }
   }
 
-  /** Accepts the data and control connections of the left neighbour, refusing anything else. */
-  private static SocketChannel[] acceptFromLeft(
-      RingEndpoint endpoint, RingConfig cfg, RingPeer left, byte[] secret, long deadline) {
-    SocketChannel[] byKind = new SocketChannel[2];
-    try {
-      while (byKind[0] == null || byKind[1] == null) {
-        SocketChannel ch;
-        try {
-          ch = DeadlineIo.accept(endpoint.channel(), deadline);
-        } catch (IOException e) {
-          throw noConnectionFromLeft(cfg, left, e);
-        }
-        SocketAddress from = remote(ch);
-        // A silent stray connection must not use up the whole setup window.
-        long handshakeDeadline =
-            Math.min(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
-        try {
-          RingHandshake.Accepted a =
-              RingHandshake.accept(
-                  ch, cfg.rank(), left.rank(), cfg.worldSize(), secret, handshakeDeadline);
-          if (byKind[a.kind()] != null) {
-            throw new RingHandshake.RefusedException("it duplicates an established connection");
-          }
-          byKind[a.kind()] = ch;
-        } catch (RingHandshake.RefusedException e) {
-          log.warn(
-              "rank {}: refused a ring connection from {}: {}", cfg.rank(), from, e.getMessage());
-          closeQuietly(ch);
-        } catch (IOException e) {
-          log.warn(
-              "rank {}: dropped a ring connection from {} during the handshake: {}",
-              cfg.rank(),
-              from,
-              e.toString());
-          closeQuietly(ch);
-        }
-      }
-      return byKind;
-    } catch (RuntimeException e) {
-      closeQuietly(byKind[0]);
-      closeQuietly(byKind[1]);
-      throw e;
-    }
-  }
-
-  private static CommException noConnectionFromLeft(
-      RingConfig cfg, RingPeer left, Exception cause) {
+  static CommException noConnectionFromLeft(RingConfig cfg, RingPeer left, Exception cause) {
     return new CommException(
         "rank "
             + cfg.rank()
@@ -193,14 +142,6 @@ final class RingLinks implements AutoCloseable {
             + " ms; check that it started, can reach this rank's address and uses this job's"
             + " secret",
         cause);
-  }
-
-  private static SocketAddress remote(SocketChannel ch) {
-    try {
-      return ch.getRemoteAddress();
-    } catch (IOException e) {
-      return null;
-    }
   }
 
   static void closeQuietly(SocketChannel ch) {
