@@ -1,0 +1,473 @@
+package dev.sparkspeed.zero.comm;
+
+import dev.sparkspeed.zero.comm.RingPlan.Recv;
+import dev.sparkspeed.zero.comm.RingPlan.Send;
+import dev.sparkspeed.zero.tensor.Allocator;
+import dev.sparkspeed.zero.tensor.DType;
+import dev.sparkspeed.zero.tensor.HostBuffer;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs {@link RingPlan}s over a rank's {@link RingLinks} on the communication thread: one selector
+ * loop that keeps the outgoing and incoming data streams moving at once and reduces each chunk as
+ * soon as it has arrived, straight between the tensors' direct buffers and the sockets.
+ *
+ * <p>Failure detection, so that no rank ever hangs: a closed or reset data connection fails the
+ * collective at once; a neighbour that neither moves data nor sends heartbeats for 3/4 of the op
+ * timeout is declared stalled; a rank still waiting at the full timeout gives up. Whoever detects a
+ * failure first sends an abort notice both ways around the ring before closing its sockets, so
+ * every rank reports the rank that actually failed.
+ */
+final class RingEngine implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RingEngine.class);
+  private static final int SLOTS = 4;
+  private static final long NOTICE_FLUSH_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+
+  private final String self;
+  private final RingLinks links;
+  private final Selector selector;
+  private final SelectionKey outKey;
+  private final SelectionKey inKey;
+  private final ControlChannel controlLeft;
+  private final ControlChannel controlRight;
+  private final long heartbeatNanos;
+  private final long stallNanos;
+  private final long timeoutNanos;
+  private final long graceNanos;
+  private final HostBuffer[] slotMemory;
+  private final ArrayDeque<ByteBuffer> freeSlots = new ArrayDeque<>();
+  private final ArrayDeque<ByteBuffer> received = new ArrayDeque<>();
+  private final RingReduce kernels = new RingReduce();
+  private final ByteBuffer probe = ByteBuffer.allocate(64);
+  private volatile boolean closeRequested;
+  private boolean rightClosed;
+  private boolean broken;
+
+  private RingPlan plan;
+  private int sendIdx;
+  private int recvIdx;
+  private int recvsDone;
+  private ByteBuffer receiving;
+  private boolean sendBlocked;
+
+  /**
+   * @param links the neighbours' connections, or null for a ring of one
+   * @param memory where staging slots come from; they go back at {@link #close()}
+   */
+  RingEngine(RingConfig cfg, RingLinks links, Allocator memory) throws IOException {
+    this.self =
+        cfg.worldSize() == 1
+            ? "rank 0"
+            : new RingPeer(cfg.rank(), cfg.addresses().get(cfg.rank())).toString();
+    this.links = links;
+    long timeout = cfg.opTimeout().toNanos();
+    this.timeoutNanos = timeout;
+    this.stallNanos = timeout / 4 * 3;
+    this.heartbeatNanos = Math.max(timeout / 8, TimeUnit.MILLISECONDS.toNanos(1));
+    this.graceNanos = Math.min(timeout / 4, TimeUnit.MILLISECONDS.toNanos(500));
+    if (links == null) {
+      selector = null;
+      outKey = null;
+      inKey = null;
+      controlLeft = null;
+      controlRight = null;
+      slotMemory = new HostBuffer[0];
+      return;
+    }
+    long now = System.nanoTime();
+    controlLeft = new ControlChannel(links.left, links.controlLeft, now);
+    controlRight = new ControlChannel(links.right, links.controlRight, now);
+    selector = Selector.open();
+    outKey = links.dataOut.register(selector, 0);
+    inKey = links.dataIn.register(selector, 0);
+    controlLeft.key = links.controlLeft.register(selector, 0);
+    controlRight.key = links.controlRight.register(selector, 0);
+    slotMemory = new HostBuffer[SLOTS];
+    for (int i = 0; i < SLOTS; i++) {
+      slotMemory[i] = memory.allocate("comm-staging", DType.FP32, cfg.chunkBytes() / 4);
+      freeSlots.add(slotMemory[i].byteBuffer());
+    }
+  }
+
+  /** Runs one collective to completion; throws {@link CommException} on any failure. */
+  void run(RingPlan p) {
+    if (broken) {
+      throw new CommException(self + ": the ring is broken by an earlier failure");
+    }
+    if (p.local() != null) {
+      p.local().run();
+    }
+    if (links == null) {
+      return;
+    }
+    plan = p;
+    sendIdx = 0;
+    recvIdx = 0;
+    recvsDone = 0;
+    receiving = null;
+    sendBlocked = false;
+    try {
+      loop();
+    } catch (IOException e) {
+      throw fail("selector failure during " + plan.name() + ": " + e, e, null);
+    } finally {
+      received.clear();
+      freeSlots.clear();
+      for (HostBuffer b : slotMemory) {
+        freeSlots.add(b.byteBuffer());
+      }
+      plan = null;
+    }
+  }
+
+  private void loop() throws IOException {
+    List<Send> sends = plan.sends();
+    List<Recv> recvs = plan.recvs();
+    long now = System.nanoTime();
+    long lastProgress = now;
+    long nextBeat = now;
+    while (sendIdx < sends.size() || recvsDone < recvs.size()) {
+      if (closeRequested) {
+        throw fail("closed its communicator during " + plan.name(), null, null);
+      }
+      boolean moved = pumpRecvs() | pumpSends();
+      now = System.nanoTime();
+      if (now - nextBeat >= 0) {
+        controlLeft.queueHeartbeat(plan.seq());
+        controlRight.queueHeartbeat(plan.seq());
+        nextBeat = now + heartbeatNanos;
+      }
+      controlLeft.flush();
+      controlRight.flush();
+      if (moved) {
+        lastProgress = now;
+        continue;
+      }
+      pollControl(now);
+      probeRight();
+      checkStall(now, lastProgress);
+      long check = lastProgress + (now - lastProgress < stallNanos ? stallNanos : timeoutNanos);
+      long wake = Math.min(nextBeat, check);
+      setInterest();
+      selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(wake - now)));
+      selector.selectedKeys().clear();
+    }
+  }
+
+  private boolean pumpRecvs() {
+    boolean moved = false;
+    List<Recv> recvs = plan.recvs();
+    while (recvIdx < recvs.size()) {
+      Recv r = recvs.get(recvIdx);
+      if (receiving == null) {
+        receiving = r.into() != null ? r.into() : stagingSlot(r.bytes());
+        if (receiving == null) {
+          break;
+        }
+      }
+      int n;
+      try {
+        n = links.dataIn.read(receiving);
+      } catch (IOException e) {
+        throw peerClosed(links.left, e);
+      }
+      if (n < 0) {
+        throw peerClosed(links.left, null);
+      }
+      moved |= n > 0;
+      if (receiving.hasRemaining()) {
+        break;
+      }
+      receiving.flip();
+      received.add(receiving);
+      receiving = null;
+      recvIdx++;
+      consume();
+    }
+    return moved;
+  }
+
+  private ByteBuffer stagingSlot(int bytes) {
+    ByteBuffer slot = freeSlots.poll();
+    if (slot != null) {
+      slot.clear().limit(bytes);
+    }
+    return slot;
+  }
+
+  private boolean pumpSends() {
+    boolean moved = false;
+    sendBlocked = false;
+    List<Send> sends = plan.sends();
+    while (sendIdx < sends.size()) {
+      Send s = sends.get(sendIdx);
+      if (recvsDone < s.afterRecvs()) {
+        break;
+      }
+      if (rightClosed) {
+        throw peerClosed(links.right, null);
+      }
+      int n;
+      try {
+        n = links.dataOut.write(s.src());
+      } catch (IOException e) {
+        throw peerClosed(links.right, e);
+      }
+      moved |= n > 0;
+      if (s.src().hasRemaining()) {
+        sendBlocked = true;
+        break;
+      }
+      sendIdx++;
+      consume();
+    }
+    return moved;
+  }
+
+  /** Completes received units in order, as far as their sends-first constraints allow. */
+  private void consume() {
+    List<Recv> recvs = plan.recvs();
+    while (recvsDone < recvIdx) {
+      Recv r = recvs.get(recvsDone);
+      if (sendIdx < r.afterSends()) {
+        return;
+      }
+      ByteBuffer data = received.poll();
+      if (r.action() != null) {
+        try {
+          r.action().apply(data, kernels);
+        } catch (CommException e) {
+          throw fail(e.getMessage(), e, null);
+        }
+      }
+      if (r.into() == null) {
+        freeSlots.add(data);
+      }
+      recvsDone++;
+    }
+  }
+
+  private void setInterest() {
+    outKey.interestOps(
+        (sendBlocked ? SelectionKey.OP_WRITE : 0) | (rightClosed ? 0 : SelectionKey.OP_READ));
+    inKey.interestOps(canReceive() ? SelectionKey.OP_READ : 0);
+    for (ControlChannel c : new ControlChannel[] {controlLeft, controlRight}) {
+      c.key.interestOps(
+          c.isClosed()
+              ? 0
+              : SelectionKey.OP_READ | (c.hasPendingOutput() ? SelectionKey.OP_WRITE : 0));
+    }
+  }
+
+  private boolean canReceive() {
+    List<Recv> recvs = plan.recvs();
+    return recvIdx < recvs.size()
+        && (receiving != null || recvs.get(recvIdx).into() != null || !freeSlots.isEmpty());
+  }
+
+  private void pollControl(long now) {
+    controlLeft.poll(now);
+    controlRight.poll(now);
+    for (ControlChannel c : new ControlChannel[] {controlLeft, controlRight}) {
+      if (c.abortMessage() != null) {
+        throw aborted(c);
+      }
+    }
+  }
+
+  /** The right neighbour never sends on the data connection, so readable means it closed. */
+  private void probeRight() {
+    if (rightClosed) {
+      return;
+    }
+    probe.clear();
+    int n;
+    try {
+      n = links.dataOut.read(probe);
+    } catch (IOException e) {
+      n = -1;
+    }
+    if (n < 0) {
+      rightClosed = true;
+      if (sendIdx < plan.sends().size()) {
+        throw peerClosed(links.right, null);
+      }
+    } else if (n > 0) {
+      throw fail(
+          links.right + " sent bytes on a one-way data connection (protocol error)", null, null);
+    }
+  }
+
+  private void checkStall(long now, long lastProgress) {
+    long idle = now - lastProgress;
+    if (idle < stallNanos) {
+      return;
+    }
+    boolean onRight = sendBlocked;
+    boolean onLeft = canReceive() || !onRight;
+    long window = 3 * heartbeatNanos;
+    long ms = TimeUnit.NANOSECONDS.toMillis(idle);
+    if (onLeft && !controlLeft.heardWithin(now, window)) {
+      throw fail(
+          links.left
+              + " sent no data and no heartbeat for "
+              + ms
+              + " ms during "
+              + plan.name()
+              + ": it stalled, died, or never issued this collective",
+          null,
+          null);
+    }
+    if (onRight && !controlRight.heardWithin(now, window)) {
+      throw fail(
+          links.right
+              + " read no data and sent no heartbeat for "
+              + ms
+              + " ms during "
+              + plan.name()
+              + ": it stalled or died",
+          null,
+          null);
+    }
+    if (idle >= timeoutNanos) {
+      throw fail(
+          "no progress for "
+              + ms
+              + " ms during "
+              + plan.name()
+              + " waiting for "
+              + (onLeft ? links.left : links.right)
+              + ", which is alive but waiting itself, so a rank further around the ring stalled"
+              + " and no abort notice arrived; raise opTimeout if ranks legitimately reach"
+              + " collectives this far apart",
+          null,
+          null);
+    }
+  }
+
+  /**
+   * A neighbour closed a data connection. A failing neighbour sends its abort notice before it
+   * closes, so read the control connections for a short grace first: the notice names the rank that
+   * actually failed.
+   */
+  private CommException peerClosed(RingPeer peer, IOException cause) {
+    ControlChannel own = peer == links.left ? controlLeft : controlRight;
+    long until = System.nanoTime() + graceNanos;
+    try {
+      while (true) {
+        long now = System.nanoTime();
+        controlLeft.poll(now);
+        controlRight.poll(now);
+        for (ControlChannel c : new ControlChannel[] {controlLeft, controlRight}) {
+          if (c.abortMessage() != null) {
+            return aborted(c);
+          }
+        }
+        if (own.isClosed() || now >= until) {
+          break;
+        }
+        outKey.interestOps(0);
+        inKey.interestOps(0);
+        controlLeft.key.interestOps(controlLeft.isClosed() ? 0 : SelectionKey.OP_READ);
+        controlRight.key.interestOps(controlRight.isClosed() ? 0 : SelectionKey.OP_READ);
+        selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(until - now)));
+        selector.selectedKeys().clear();
+      }
+    } catch (IOException e) {
+      cause = cause == null ? e : cause;
+    }
+    return fail(
+        peer
+            + " closed the connection during "
+            + plan.name()
+            + " (its process died or it closed its communicator)",
+        cause,
+        null);
+  }
+
+  private CommException aborted(ControlChannel from) {
+    String notice = from.abortMessage();
+    return fail(
+        (plan == null ? "the ring" : plan.name())
+            + " aborted because another rank failed: "
+            + notice,
+        null,
+        notice);
+  }
+
+  /**
+   * Fails this rank: sends the abort notice both ways (the original text when forwarding), closes
+   * the sockets so the failure also reaches neighbours that are not reading control messages.
+   */
+  private CommException fail(String detail, Throwable cause, String forwardedNotice) {
+    String message = self + ": " + detail;
+    if (!broken) {
+      broken = true;
+      String notice = forwardedNotice != null ? forwardedNotice : message;
+      controlLeft.queueAbort(notice);
+      controlRight.queueAbort(notice);
+      long until = System.nanoTime() + NOTICE_FLUSH_NANOS;
+      do {
+        controlLeft.flush();
+        controlRight.flush();
+      } while ((controlLeft.hasPendingOutput() || controlRight.hasPendingOutput())
+          && System.nanoTime() < until
+          && pause());
+      log.error("{}", message);
+      links.close();
+    }
+    return new CommException(message, cause);
+  }
+
+  private static boolean pause() {
+    try {
+      Thread.sleep(1);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /**
+   * Fails the ring from outside a collective's transfers (a bug in planning, an Error), so the
+   * neighbours learn of it instead of timing out.
+   */
+  CommException abort(String detail, Throwable cause) {
+    return links == null
+        ? new CommException(self + ": " + detail, cause)
+        : fail(detail, cause, null);
+  }
+
+  /** Asks a running collective to stop; safe from any thread. */
+  void requestClose() {
+    closeRequested = true;
+    if (selector != null) {
+      selector.wakeup();
+    }
+  }
+
+  /** Closes the sockets and returns the staging memory; on the communication thread. */
+  @Override
+  public void close() {
+    if (links != null) {
+      links.close();
+      try {
+        selector.close();
+      } catch (IOException e) {
+        // Nothing is registered any more that could be leaked.
+      }
+    }
+    for (HostBuffer b : slotMemory) {
+      b.close();
+    }
+  }
+}

@@ -1,0 +1,380 @@
+package dev.sparkspeed.zero.comm;
+
+import dev.sparkspeed.zero.comm.RingPlan.Recv;
+import dev.sparkspeed.zero.comm.RingPlan.Send;
+import dev.sparkspeed.zero.tensor.DType;
+import dev.sparkspeed.zero.tensor.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns each collective into a {@link RingPlan} for one rank: the bandwidth-optimal ring
+ * algorithms, cut into chunks so consecutive steps overlap.
+ *
+ * <p>All-reduce is a reduce-scatter followed by an all-gather over N segments of near-equal size
+ * (the first n mod N segments one element longer), N−1 steps each. In reduce-scatter step s rank r
+ * sends segment (r−s) and adds the received segment (r−s−1) to its own, so segment j is summed in
+ * the fixed order x_j + x_(j+1) + … + x_(j−1) (indices mod N), in FP32, and rounded once at its
+ * last rank; every rank then receives that same result, so all ranks end bit-identical.
+ * Reduce-scatter alone runs the same steps shifted by one, so rank r finishes segment r (summed
+ * from x_(r+1)). Partial sums travel as FP32 even for 16-bit data.
+ */
+final class RingPlanner {
+  static final int HEADER_BYTES = 32;
+  private static final int HEADER_MAGIC = 0x52494e47; // "RING"
+
+  /** The collectives, in header order. */
+  enum Kind {
+    ALL_REDUCE("allReduce"),
+    REDUCE_SCATTER("reduceScatter"),
+    ALL_GATHER("allGather"),
+    BROADCAST("broadcast"),
+    BARRIER("barrier");
+
+    final String label;
+
+    Kind(String label) {
+      this.label = label;
+    }
+  }
+
+  /** FP32 working memory for partial sums that have no home in the caller's tensors. */
+  interface FloatScratch {
+    /** A native-order buffer of at least {@code elements} floats, position 0. */
+    ByteBuffer floats(int elements);
+  }
+
+  private final int rank;
+  private final int world;
+  private final int chunkBytes;
+  private final FloatScratch scratch;
+
+  RingPlanner(int rank, int world, int chunkBytes, FloatScratch scratch) {
+    this.rank = rank;
+    this.world = world;
+    this.chunkBytes = chunkBytes;
+    this.scratch = scratch;
+  }
+
+  RingPlan allReduce(long seq, Tensor t) {
+    DType dt = t.dtype();
+    int n = t.intSize();
+    int eb = dt.bytes();
+    boolean half = dt.isHalf();
+    Builder b = new Builder(Kind.ALL_REDUCE, seq, n, dt, -1, chunkBytes / 4);
+    if (world == 1) {
+      return b.build();
+    }
+    ByteBuffer buf = t.bytes();
+    // FP32 partial sums live in the buffer itself; 16-bit data needs an FP32 home for them.
+    ByteBuffer partials = half ? scratch.floats(segLen(n, 0)) : null;
+    for (int s = 0; s < world - 1; s++) {
+      int ss = mod(rank - s);
+      int rs = mod(rank - s - 1);
+      boolean fin = s == world - 2;
+      boolean wireHalf = half && s == 0;
+      long sendAt = segStart(n, ss);
+      long recvAt = segStart(n, rs);
+      b.step(
+          segLen(n, ss),
+          (off, len) ->
+              wireHalf || !half ? slice(buf, sendAt + off, len, eb) : slice(partials, off, len, 4),
+          s > 0,
+          segLen(n, rs),
+          (off, len, after) -> {
+            ByteBuffer local = slice(buf, recvAt + off, len, eb);
+            ByteBuffer dst = fin || !half ? local : slice(partials, off, len, 4);
+            return reduce(dt, wireHalf, local, dst, half && fin, len, after);
+          },
+          half && s > 0 && !fin);
+    }
+    for (int s = 0; s < world - 1; s++) {
+      long sendAt = segStart(n, mod(rank + 1 - s));
+      long recvAt = segStart(n, mod(rank - s));
+      b.step(
+          segLen(n, mod(rank + 1 - s)),
+          (off, len) -> slice(buf, sendAt + off, len, eb),
+          true,
+          segLen(n, mod(rank - s)),
+          (off, len, after) -> direct(slice(buf, recvAt + off, len, eb), after),
+          false);
+    }
+    return b.build();
+  }
+
+  RingPlan reduceScatter(long seq, Tensor out, Tensor in) {
+    DType dt = in.dtype();
+    int m = out.intSize();
+    int eb = dt.bytes();
+    boolean half = dt.isHalf();
+    Builder b = new Builder(Kind.REDUCE_SCATTER, seq, m, dt, -1, chunkBytes / 4);
+    ByteBuffer src = in.bytes();
+    ByteBuffer dstAll = out.bytes();
+    if (world == 1) {
+      b.local = () -> copy(src, dstAll);
+      return b.build();
+    }
+    // FP32 partials can use the output as working memory unless it overlaps the input.
+    boolean partialsInOut = !half && !overlaps(out, in);
+    ByteBuffer partials = partialsInOut ? dstAll : scratch.floats(m);
+    for (int s = 0; s < world - 1; s++) {
+      int ss = mod(rank - s - 1);
+      int rs = mod(rank - s - 2);
+      boolean first = s == 0;
+      boolean fin = s == world - 2;
+      boolean wireHalf = half && first;
+      long sendAt = (long) ss * m;
+      long recvAt = (long) rs * m;
+      b.step(
+          m,
+          (off, len) -> first ? slice(src, sendAt + off, len, eb) : slice(partials, off, len, 4),
+          s > 0,
+          m,
+          (off, len, after) -> {
+            ByteBuffer local = slice(src, recvAt + off, len, eb);
+            ByteBuffer dst = fin ? slice(dstAll, off, len, eb) : slice(partials, off, len, 4);
+            return reduce(dt, wireHalf, local, dst, half && fin, len, after);
+          },
+          s > 0 && (!fin || partialsInOut));
+    }
+    return b.build();
+  }
+
+  RingPlan allGather(long seq, Tensor out, Tensor in) {
+    DType dt = in.dtype();
+    int m = in.intSize();
+    int eb = dt.bytes();
+    Builder b = new Builder(Kind.ALL_GATHER, seq, m, dt, -1, chunkBytes / eb);
+    ByteBuffer dst = out.bytes();
+    ByteBuffer own = slice(dst, (long) rank * m, m, eb);
+    ByteBuffer src = in.bytes();
+    if (!sameBytes(out, (long) rank * m, in)) {
+      b.local = () -> copy(src, own);
+    }
+    for (int s = 0; s < world - 1; s++) {
+      long sendAt = (long) mod(rank - s) * m;
+      long recvAt = (long) mod(rank - s - 1) * m;
+      b.step(
+          m,
+          (off, len) -> slice(dst, sendAt + off, len, eb),
+          s > 0,
+          m,
+          (off, len, after) -> direct(slice(dst, recvAt + off, len, eb), after),
+          false);
+    }
+    return b.build();
+  }
+
+  RingPlan broadcast(long seq, Tensor t, int root) {
+    DType dt = t.dtype();
+    int n = t.intSize();
+    int eb = dt.bytes();
+    int chunk = chunkBytes / eb;
+    Builder b = new Builder(Kind.BROADCAST, seq, n, dt, root, chunk);
+    ByteBuffer buf = t.bytes();
+    int pos = mod(rank - root);
+    // Along the ring from the root: receive a chunk, forward it, unless the right is the root.
+    for (int off = 0; off < n && world > 1; off += chunk) {
+      ByteBuffer unit = slice(buf, off, Math.min(chunk, n - off), eb);
+      if (pos == 0) {
+        b.sends.add(new Send(unit, 0));
+        continue;
+      }
+      b.recvs.add(direct(unit, 0));
+      if (pos < world - 1) {
+        b.sends.add(new Send(unit.duplicate(), b.recvs.size()));
+      }
+    }
+    return b.build();
+  }
+
+  RingPlan barrier(long seq) {
+    Builder b = new Builder(Kind.BARRIER, seq, 0, null, -1, 1);
+    // A one-byte token goes N−1 steps around the ring, as in an all-gather: once a rank has
+    // received N−1 tokens, every rank has entered the barrier.
+    for (int s = 0; s < world - 1; s++) {
+      b.step(
+          1,
+          (off, len) -> ByteBuffer.allocate(1),
+          s > 0,
+          1,
+          (off, len, after) -> direct(ByteBuffer.allocate(1), after),
+          false);
+    }
+    return b.build();
+  }
+
+  private static Recv reduce(
+      DType dt,
+      boolean wireHalf,
+      ByteBuffer local,
+      ByteBuffer dst,
+      boolean dstHalf,
+      int len,
+      int after) {
+    return new Recv(
+        null,
+        len * (wireHalf ? 2 : 4),
+        (wire, kernels) -> kernels.add(dt, wire, wireHalf, local, dst, dstHalf, len),
+        after);
+  }
+
+  private static Recv direct(ByteBuffer into, int after) {
+    return new Recv(into, into.remaining(), null, after);
+  }
+
+  private int mod(int i) {
+    return Math.floorMod(i, world);
+  }
+
+  private int segLen(int n, int j) {
+    return n / world + (j < n % world ? 1 : 0);
+  }
+
+  private long segStart(int n, int j) {
+    return (long) j * (n / world) + Math.min(j, n % world);
+  }
+
+  static ByteBuffer slice(ByteBuffer base, long first, int count, int elemBytes) {
+    return base.slice(Math.toIntExact(first * elemBytes), count * elemBytes)
+        .order(ByteOrder.nativeOrder());
+  }
+
+  private static void copy(ByteBuffer src, ByteBuffer dst) {
+    dst.duplicate().put(src.duplicate());
+  }
+
+  static boolean overlaps(Tensor a, Tensor b) {
+    return a.storage() == b.storage()
+        && a.offset() < b.offset() + b.size()
+        && b.offset() < a.offset() + a.size();
+  }
+
+  static boolean sameBytes(Tensor whole, long offset, Tensor part) {
+    return whole.storage() == part.storage() && whole.offset() + offset == part.offset();
+  }
+
+  @FunctionalInterface
+  private interface SendUnit {
+    ByteBuffer at(int offset, int len);
+  }
+
+  @FunctionalInterface
+  private interface RecvUnit {
+    Recv at(int offset, int len, int afterSends);
+  }
+
+  /** Accumulates one plan's units and the chunk-to-unit index maps of the previous step. */
+  private final class Builder {
+    final Kind kind;
+    final long seq;
+    final String name;
+    final int chunk;
+    final List<Send> sends = new ArrayList<>();
+    final List<Recv> recvs = new ArrayList<>();
+    Runnable local;
+    private int[] prevRecv = new int[0];
+
+    Builder(Kind kind, long seq, long elements, DType dt, int root, int chunk) {
+      this.kind = kind;
+      this.seq = seq;
+      this.chunk = chunk;
+      this.name = describe(kind, seq, elements, dt == null ? -1 : dt.ordinal(), root);
+      if (world > 1) {
+        ByteBuffer mine = header(kind, seq, elements, dt == null ? -1 : dt.ordinal(), root);
+        sends.add(new Send(mine, 0));
+        recvs.add(
+            new Recv(
+                ByteBuffer.allocate(HEADER_BYTES),
+                HEADER_BYTES,
+                (h, k) -> verify(mine, h, name),
+                0));
+      }
+    }
+
+    /**
+     * One ring step: send {@code sendLen} elements, receive {@code recvLen}. When chained, send
+     * chunk k waits for the previous step's receive of chunk k (the same segment); with a hazard,
+     * receive chunk k is consumed only after this step's send of chunk k, whose memory it reuses.
+     */
+    void step(
+        int sendLen, SendUnit send, boolean chained, int recvLen, RecvUnit recv, boolean hazard) {
+      int[] sendIdx = new int[units(sendLen)];
+      for (int k = 0; k < sendIdx.length; k++) {
+        int after = chained ? prevRecv[k] + 1 : 0;
+        sendIdx[k] = sends.size();
+        sends.add(new Send(send.at(k * chunk, unitLen(sendLen, k)), after));
+      }
+      int[] recvIdx = new int[units(recvLen)];
+      for (int k = 0; k < recvIdx.length; k++) {
+        int after = hazard && k < sendIdx.length ? sendIdx[k] + 1 : 0;
+        recvIdx[k] = recvs.size();
+        recvs.add(recv.at(k * chunk, unitLen(recvLen, k), after));
+      }
+      prevRecv = recvIdx;
+    }
+
+    private int units(int len) {
+      return (len + chunk - 1) / chunk;
+    }
+
+    private int unitLen(int len, int k) {
+      return Math.min(chunk, len - k * chunk);
+    }
+
+    RingPlan build() {
+      return new RingPlan(name, seq, local, List.copyOf(sends), List.copyOf(recvs));
+    }
+  }
+
+  private static ByteBuffer header(Kind kind, long seq, long elements, int dtype, int root) {
+    ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES);
+    h.putInt(HEADER_MAGIC).putInt(kind.ordinal()).putLong(seq).putLong(elements);
+    h.putInt(dtype).putInt(root).flip();
+    return h;
+  }
+
+  private void verify(ByteBuffer mine, ByteBuffer theirs, String name) {
+    if (!mine.duplicate().rewind().equals(theirs.duplicate().rewind())) {
+      throw new CommException(
+          "this rank issued "
+              + name
+              + " but its left neighbour rank "
+              + mod(rank - 1)
+              + " issued "
+              + decode(theirs.duplicate().rewind())
+              + ": every rank must issue the same collectives in the same order with the same sizes");
+    }
+  }
+
+  private static String decode(ByteBuffer h) {
+    if (h.getInt() != HEADER_MAGIC) {
+      return "something that is not a collective (corrupt stream)";
+    }
+    int kind = h.getInt();
+    long seq = h.getLong();
+    long elements = h.getLong();
+    int dtype = h.getInt();
+    int root = h.getInt();
+    if (kind < 0 || kind >= Kind.values().length) {
+      return "an unknown collective";
+    }
+    return describe(Kind.values()[kind], seq, elements, dtype, root);
+  }
+
+  private static String describe(Kind kind, long seq, long elements, int dtype, int root) {
+    StringBuilder s = new StringBuilder(kind.label).append(" #").append(seq);
+    if (kind != Kind.BARRIER) {
+      String type =
+          dtype >= 0 && dtype < DType.values().length ? DType.values()[dtype].name() : "?";
+      s.append(" (").append(elements).append(" × ").append(type);
+      if (kind == Kind.BROADCAST) {
+        s.append(", root ").append(root);
+      }
+      s.append(')');
+    }
+    return s.toString();
+  }
+}
