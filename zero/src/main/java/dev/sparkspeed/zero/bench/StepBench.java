@@ -27,14 +27,15 @@ import java.util.concurrent.Future;
 
 /**
  * Times GPT-2 training steps on the CPU: {@code --model gpt2-124m --batch 4 --seq 64 --steps K
- * [--ranks N --zero-stage S --precision fp32|bf16|fp16]}. Prints per-step times, then {@code
- * RESULT step_s=… tokens_per_s=… model_gflops_per_s=… gemm_s=… attention_s=… elementwise_s=…
- * optimizer_s=… model_state_bytes=…} (medians; the split is rank 0's mean per step). With several
- * ranks they run as threads of this JVM over the loopback TCP ring and share its cores.
+ * [--ranks N --zero-stage S --precision fp32|bf16|fp16]}. Prints per-step times, then {@code RESULT
+ * step_s=… tokens_per_s=… model_gflops_per_s=… gemm_s=… attention_s=… elementwise_s=… optimizer_s=…
+ * model_state_bytes=…} (medians; the split is rank 0's mean per step). With several ranks they run
+ * as threads of this JVM over the loopback TCP ring and share its cores.
  */
 public final class StepBench {
   private static final Set<String> OPTIONS =
-      Set.of("model", "batch", "seq", "steps", "warmup", "ranks", "zero-stage", "precision", "seed");
+      Set.of(
+          "model", "batch", "seq", "steps", "warmup", "ranks", "zero-stage", "precision", "seed");
 
   private StepBench() {}
 
@@ -104,7 +105,10 @@ public final class StepBench {
         }
       }
       if (be.allocationCount() != allocs) {
-        System.out.println("warning: steady-state steps allocated " + (be.allocationCount() - allocs) + " buffers");
+        System.out.println(
+            "warning: steady-state steps allocated "
+                + (be.allocationCount() - allocs)
+                + " buffers");
       }
       for (int k = 0; k < 4; k++) {
         out[steps + k] = be.seconds(k) / steps;
@@ -119,7 +123,8 @@ public final class StepBench {
   private static void report(Gpt2Config cfg, int b, int t, int steps, int ranks, double[][] all) {
     double[] times = Arrays.copyOf(all[0], steps);
     Arrays.sort(times);
-    double median = steps % 2 == 1 ? times[steps / 2] : (times[steps / 2 - 1] + times[steps / 2]) / 2;
+    double median =
+        steps % 2 == 1 ? times[steps / 2] : (times[steps / 2 - 1] + times[steps / 2]) / 2;
     double params = Gpt2Model.table(cfg).totalElements();
     double flopsPerToken = 6 * params + 6.0 * cfg.nLayer() * cfg.nEmbd() * t;
     double tokens = (double) b * t * ranks;
@@ -127,10 +132,18 @@ public final class StepBench {
     for (int r = 0; r < ranks; r++) {
       bytes.append(r == 0 ? "" : ",").append((long) all[r][steps + 4]);
     }
-    System.out.printf(Locale.ROOT,
+    System.out.printf(
+        Locale.ROOT,
         "RESULT step_s=%.4f tokens_per_s=%.1f model_gflops_per_s=%.2f gemm_s=%.4f attention_s=%.4f"
             + " elementwise_s=%.4f optimizer_s=%.4f ranks=%d model_state_bytes=%s%n",
-        median, tokens / median, tokens * flopsPerToken / median / 1e9, all[0][steps],
-        all[0][steps + 1], all[0][steps + 2], all[0][steps + 3], ranks, bytes);
+        median,
+        tokens / median,
+        tokens * flopsPerToken / median / 1e9,
+        all[0][steps],
+        all[0][steps + 1],
+        all[0][steps + 2],
+        all[0][steps + 3],
+        ranks,
+        bytes);
   }
 }

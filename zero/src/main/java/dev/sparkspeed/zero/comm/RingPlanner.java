@@ -105,11 +105,29 @@ final class RingPlanner {
   }
 
   RingPlan reduceScatter(long seq, Tensor out, Tensor in) {
+    int[] counts = new int[world];
+    java.util.Arrays.fill(counts, out.intSize());
+    return reduceScatterV(seq, out, in, counts);
+  }
+
+  /**
+   * Reduce-scatter with rank j's part being counts[j] elements at offset Σ counts[0..j). In step s
+   * rank r sends part (r−s−1) and adds the received part (r−s−2); the part sent is always the one
+   * received the step before, so unequal parts chain chunk by chunk as equal ones do.
+   */
+  RingPlan reduceScatterV(long seq, Tensor out, Tensor in, int[] counts) {
     DType dt = in.dtype();
+    long[] starts = starts(counts);
     int m = out.intSize();
+    int max = 0;
+    boolean equal = true;
+    for (int c : counts) {
+      max = Math.max(max, c);
+      equal &= c == counts[0];
+    }
     int eb = dt.bytes();
     boolean half = dt.isHalf();
-    Builder b = new Builder(Kind.REDUCE_SCATTER, seq, m, dt, -1, chunkBytes / 4);
+    Builder b = new Builder(Kind.REDUCE_SCATTER, seq, starts[world], dt, -1, chunkBytes / 4);
     ByteBuffer src = in.bytes();
     ByteBuffer dstAll = out.bytes();
     if (world == 1) {
@@ -117,21 +135,21 @@ final class RingPlanner {
       return b.build();
     }
     // FP32 partials can use the output as working memory unless it overlaps the input.
-    boolean partialsInOut = !half && !overlaps(out, in);
-    ByteBuffer partials = partialsInOut ? dstAll : scratch.floats(m);
+    boolean partialsInOut = equal && !half && !overlaps(out, in);
+    ByteBuffer partials = partialsInOut ? dstAll : scratch.floats(Math.max(1, max));
     for (int s = 0; s < world - 1; s++) {
       int ss = mod(rank - s - 1);
       int rs = mod(rank - s - 2);
       boolean first = s == 0;
       boolean fin = s == world - 2;
       boolean wireHalf = half && first;
-      long sendAt = (long) ss * m;
-      long recvAt = (long) rs * m;
+      long sendAt = starts[ss];
+      long recvAt = starts[rs];
       b.step(
-          m,
+          counts[ss],
           (off, len) -> first ? slice(src, sendAt + off, len, eb) : slice(partials, off, len, 4),
           s > 0,
-          m,
+          counts[rs],
           (off, len, after) -> {
             ByteBuffer local = slice(src, recvAt + off, len, eb);
             ByteBuffer dst = fin ? slice(dstAll, off, len, eb) : slice(partials, off, len, 4);
@@ -139,32 +157,65 @@ final class RingPlanner {
           },
           s > 0 && (!fin || partialsInOut));
     }
+    if (counts[rank] != m) {
+      throw new IllegalArgumentException(
+          "reduceScatterV: out holds "
+              + m
+              + " elements but counts["
+              + rank
+              + "] is "
+              + counts[rank]);
+    }
     return b.build();
   }
 
   RingPlan allGather(long seq, Tensor out, Tensor in) {
+    int[] counts = new int[world];
+    java.util.Arrays.fill(counts, in.intSize());
+    return allGatherV(seq, out, in, counts);
+  }
+
+  /** All-gather with rank j contributing counts[j] elements at offset Σ counts[0..j) of out. */
+  RingPlan allGatherV(long seq, Tensor out, Tensor in, int[] counts) {
     DType dt = in.dtype();
-    int m = in.intSize();
+    long[] starts = starts(counts);
     int eb = dt.bytes();
-    Builder b = new Builder(Kind.ALL_GATHER, seq, m, dt, -1, chunkBytes / eb);
+    Builder b = new Builder(Kind.ALL_GATHER, seq, starts[world], dt, -1, chunkBytes / eb);
     ByteBuffer dst = out.bytes();
-    ByteBuffer own = slice(dst, (long) rank * m, m, eb);
+    ByteBuffer own = slice(dst, starts[rank], counts[rank], eb);
     ByteBuffer src = in.bytes();
-    if (!sameBytes(out, (long) rank * m, in)) {
+    if (!sameBytes(out, starts[rank], in)) {
       b.local = () -> copy(src, own);
     }
     for (int s = 0; s < world - 1; s++) {
-      long sendAt = (long) mod(rank - s) * m;
-      long recvAt = (long) mod(rank - s - 1) * m;
+      int ss = mod(rank - s);
+      int rs = mod(rank - s - 1);
+      long sendAt = starts[ss];
+      long recvAt = starts[rs];
       b.step(
-          m,
+          counts[ss],
           (off, len) -> slice(dst, sendAt + off, len, eb),
           s > 0,
-          m,
+          counts[rs],
           (off, len, after) -> direct(slice(dst, recvAt + off, len, eb), after),
           false);
     }
     return b.build();
+  }
+
+  private long[] starts(int[] counts) {
+    if (counts.length != world) {
+      throw new IllegalArgumentException(
+          "counts has " + counts.length + " entries for a world of " + world + " ranks");
+    }
+    long[] st = new long[world + 1];
+    for (int j = 0; j < world; j++) {
+      if (counts[j] < 0) {
+        throw new IllegalArgumentException("counts[" + j + "] is negative: " + counts[j]);
+      }
+      st[j + 1] = st[j] + counts[j];
+    }
+    return st;
   }
 
   RingPlan broadcast(long seq, Tensor t, int root) {

@@ -207,6 +207,60 @@ public final class TcpRingCommunicator implements Communicator {
   }
 
   @Override
+  public Handle reduceScatterV(Tensor out, Tensor in, int[] counts) {
+    requireHost(out, "reduceScatterV out");
+    requireHost(in, "reduceScatterV in");
+    requireSameType(out, in, "reduceScatterV");
+    requireReducible(in.dtype(), "reduceScatterV");
+    requireCounts(counts, in.size(), out.size(), "reduceScatterV", "in", "out");
+    if (RingPlanner.overlaps(out, in)) {
+      throw new IllegalArgumentException("reduceScatterV: out " + out + " overlaps in " + in);
+    }
+    int[] c = counts.clone();
+    return submit(() -> planner.reduceScatterV(nextSeqFor(), out, in, c));
+  }
+
+  @Override
+  public Handle allGatherV(Tensor out, Tensor in, int[] counts) {
+    requireHost(out, "allGatherV out");
+    requireHost(in, "allGatherV in");
+    requireSameType(out, in, "allGatherV");
+    requireCounts(counts, out.size(), in.size(), "allGatherV", "out", "in");
+    int[] c = counts.clone();
+    return submit(() -> planner.allGatherV(nextSeqFor(), out, in, c));
+  }
+
+  private void requireCounts(
+      int[] counts, long whole, long part, String op, String wholeName, String partName) {
+    if (counts.length != worldSize) {
+      throw new IllegalArgumentException(
+          op + ": counts has " + counts.length + " entries for world size " + worldSize);
+    }
+    long sum = 0;
+    for (int c : counts) {
+      sum += c;
+    }
+    if (sum != whole || counts[rank] != part) {
+      throw new IllegalArgumentException(
+          op
+              + ": "
+              + wholeName
+              + " holds "
+              + whole
+              + " elements and "
+              + partName
+              + " "
+              + part
+              + ", but the counts sum to "
+              + sum
+              + " with counts["
+              + rank
+              + "] = "
+              + counts[rank]);
+    }
+  }
+
+  @Override
   public Handle broadcast(Tensor buf, int root) {
     requireHost(buf, "broadcast buf");
     if (root < 0 || root >= worldSize) {
