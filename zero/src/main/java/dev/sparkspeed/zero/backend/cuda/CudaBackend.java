@@ -44,6 +44,10 @@ public final class CudaBackend implements Backend {
     public Options withTf32(boolean allow) {
       return new Options(device, allow, stagingBytes);
     }
+
+    public Options withStaging(long bytes) {
+      return new Options(device, allowTf32, bytes);
+    }
   }
 
   private static final int PARTIALS = 1024;
