@@ -166,6 +166,8 @@ public final class NcclCommunicator implements Communicator {
     Cuda.record(done, backend.stream());
     return () -> {
       try {
+        // The handle may be awaited on another thread, which needs the device context too.
+        backend.bind();
         opWaiter.await(what, timeout, TIMEOUT_SETTING, () -> opState(done), this::abort);
       } finally {
         Cuda.destroyEvent(done);
