@@ -6,12 +6,8 @@ import dev.sparkspeed.zero.backend.Activation;
 import dev.sparkspeed.zero.backend.Backend;
 import dev.sparkspeed.zero.tensor.DType;
 import dev.sparkspeed.zero.tensor.Tensor;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import org.bytedeco.cuda.cudart.CUctx_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
-import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.Pointer;
 
 /**
  * The {@link Backend} on one NVIDIA GPU: device memory from a caching pool, one stream on which
@@ -50,8 +46,6 @@ public final class CudaBackend implements Backend {
     }
   }
 
-  private static final int PARTIALS = 1024;
-
   private final Options options;
   private final int device;
   private final String name;
@@ -68,10 +62,7 @@ public final class CudaBackend implements Backend {
   private final CudaGemm gemm;
   private final CudaLayers layers;
   private final CudaAttention attention;
-  private final long scratch;
-  private final Pointer hostScratch;
-  private final BytePointer hostFlag;
-  private final ByteBuffer hostScratchView;
+  private final CudaVectorOps vectors;
   private Thread boundThread;
   private boolean closed;
 
@@ -94,13 +85,7 @@ public final class CudaBackend implements Backend {
     this.gemm = new CudaGemm(cublas, tensors);
     this.layers = new CudaLayers(kernels, gemm, tensors, sms);
     this.attention = new CudaAttention(kernels, gemm, tensors);
-    // Scratch for reductions: PARTIALS doubles of block sums and one int flag, outside the pool so
-    // it never shows up in liveBytes or leak reports.
-    this.scratch = Cuda.malloc(PARTIALS * 8L + 8);
-    this.hostScratch = Cuda.mallocPinned(PARTIALS * 8L + 8);
-    BytePointer bytes = new BytePointer(hostScratch).capacity(PARTIALS * 8L + 8);
-    this.hostFlag = bytes.getPointer(PARTIALS * 8L);
-    this.hostScratchView = bytes.asByteBuffer().order(ByteOrder.nativeOrder());
+    this.vectors = new CudaVectorOps(kernels, tensors, staging, stream);
   }
 
   /** Opens device {@code options.device()}; fails with what is missing when CUDA is unusable. */
@@ -211,139 +196,49 @@ public final class CudaBackend implements Backend {
   @Override
   public void copy(Tensor dst, Tensor src) {
     bind();
-    requireSameSize(dst, src, "copy");
-    if (dst.isHost() && !src.isHost()) {
-      download(dst, src);
-    } else if (!dst.isHost() && src.isHost()) {
-      upload(dst, src);
-    } else if (dst.dtype() == src.dtype()) {
-      Cuda.copyOnDevice(
-          tensors.ptr(dst), tensors.ptr(src), dst.size() * dst.dtype().bytes(), stream);
-    } else {
-      kernels.elementwise(
-          "cast_kernel",
-          dst.size(),
-          kernels
-              .args()
-              .ptr(tensors.ptr(dst))
-              .i32(DeviceTensors.floatCode(dst, "copy dst"))
-              .ptr(tensors.ptr(src))
-              .i32(DeviceTensors.floatCode(src, "copy src"))
-              .i64(dst.size()));
-    }
+    vectors.copy(dst, src);
   }
 
   @Override
   public void upload(Tensor dst, Tensor hostSrc) {
     bind();
-    requireTransfer(dst, hostSrc, "upload");
-    staging.upload(tensors.ptr(dst), hostSrc.bytes());
+    vectors.upload(dst, hostSrc);
   }
 
   @Override
   public void download(Tensor hostDst, Tensor src) {
     bind();
-    requireTransfer(src, hostDst, "download");
-    staging.download(hostDst.bytes(), tensors.ptr(src));
-  }
-
-  private static void requireTransfer(Tensor device, Tensor host, String what) {
-    if (!host.isHost()) {
-      throw new IllegalArgumentException(what + ": " + host + " is not host memory");
-    }
-    if (device.dtype() != host.dtype()) {
-      throw new IllegalArgumentException(
-          what + ": dtypes differ (" + device + " vs " + host + "); convert with copy on one side");
-    }
-    requireSameSize(device, host, what);
-  }
-
-  private static void requireSameSize(Tensor a, Tensor b, String what) {
-    if (a.size() != b.size()) {
-      throw new IllegalArgumentException(what + ": sizes differ, " + a + " vs " + b);
-    }
+    vectors.download(hostDst, src);
   }
 
   @Override
   public void fill(Tensor t, float value) {
     bind();
-    long p = tensors.ptr(t);
-    if (value == 0f && Float.floatToRawIntBits(value) == 0) {
-      Cuda.zero(p, t.size() * t.dtype().bytes(), stream);
-    } else if (t.dtype() == DType.INT32) {
-      kernels.elementwise(
-          "fill_i32_kernel", t.size(), kernels.args().ptr(p).i64(t.size()).i32((int) value));
-    } else {
-      kernels.elementwise(
-          "fill_kernel",
-          t.size(),
-          kernels.args().ptr(p).i64(t.size()).i32(DeviceTensors.floatCode(t, "fill")).f32(value));
-    }
+    vectors.fill(t, value);
   }
 
   @Override
   public void scale(Tensor t, float s) {
     bind();
-    DeviceTensors.require(t, FP32, "scale");
-    kernels.elementwise(
-        "scale_kernel", t.size(), kernels.args().ptr(tensors.ptr(t)).i64(t.size()).f32(s));
+    vectors.scale(t, s);
   }
 
   @Override
   public void axpy(Tensor y, float a, Tensor x) {
     bind();
-    requireSameSize(y, x, "axpy");
-    long py = tensors.ptr(y, FP32, y.size(), "axpy y");
-    long px = tensors.ptr(x, FP32, y.size(), "axpy x");
-    kernels.elementwise(
-        "axpy_kernel", y.size(), kernels.args().ptr(py).ptr(px).i64(y.size()).f32(a));
+    vectors.axpy(y, a, x);
   }
 
   @Override
   public double sumOfSquares(Tensor t) {
     bind();
-    long n = t.size();
-    if (n == 0) {
-      return 0;
-    }
-    int blocks = (int) Math.min(kernels.elementwiseBlocks(n), PARTIALS);
-    kernels.launch(
-        "sum_squares_kernel",
-        blocks,
-        1,
-        CudaKernels.BLOCK,
-        kernels
-            .args()
-            .ptr(scratch)
-            .ptr(tensors.ptr(t))
-            .i64(n)
-            .i32(DeviceTensors.floatCode(t, "sumOfSquares")));
-    Cuda.copyToHost(hostScratch, scratch, blocks * 8L, stream);
-    Cuda.synchronize(stream);
-    double total = 0;
-    for (int i = 0; i < blocks; i++) {
-      total += hostScratchView.getDouble(i * 8);
-    }
-    return total;
+    return vectors.sumOfSquares(t);
   }
 
   @Override
   public boolean allFinite(Tensor t) {
     bind();
-    long flag = scratch + PARTIALS * 8L;
-    Cuda.zero(flag, 4, stream);
-    kernels.elementwise(
-        "non_finite_kernel",
-        t.size(),
-        kernels
-            .args()
-            .ptr(flag)
-            .ptr(tensors.ptr(t))
-            .i64(t.size())
-            .i32(DeviceTensors.floatCode(t, "allFinite")));
-    Cuda.copyToHost(hostFlag, flag, 4, stream);
-    Cuda.synchronize(stream);
-    return hostScratchView.getInt(PARTIALS * 8) == 0;
+    return vectors.allFinite(t);
   }
 
   @Override
@@ -617,11 +512,10 @@ public final class CudaBackend implements Backend {
       pool.close();
     } finally {
       closed = true;
+      vectors.close();
       kernels.close();
       cublas.close();
       staging.close();
-      Cuda.free(scratch);
-      Cuda.freePinned(hostScratch);
       Cuda.destroyStream(stream);
       Cuda.releasePrimaryContext(device);
     }
