@@ -1,0 +1,46 @@
+package dev.sparkspeed.zero.bench;
+
+import dev.sparkspeed.zero.backend.Backend;
+import java.util.List;
+
+/**
+ * One part of {@link GpuCheck}: kernel parity, a GEMM benchmark, a model step, a comparison with
+ * another framework. Sections run in order on one GPU backend and one CPU reference backend.
+ */
+public interface CheckSection {
+
+  /** Short name shown in the table's first column, e.g. "parity". */
+  String name();
+
+  /**
+   * Runs the checks of this section.
+   *
+   * @param gpu the backend under test
+   * @param cpu the reference backend
+   * @return one row per check
+   * @throws Exception a failure that stops this section (reported as one failed row; later sections
+   *     still run)
+   */
+  List<Row> run(Backend gpu, Backend cpu) throws Exception;
+
+  /**
+   * One line of the report.
+   *
+   * @param check what was checked, e.g. "layerNormBackward fp32"
+   * @param value the measured figure (an error, a throughput)
+   * @param unit what value counts, e.g. "rel err" or "TFLOP/s"
+   * @param limit the bound value must meet ({@code NaN} for a figure with no bound)
+   * @param pass whether the check passed (true for figures with no bound)
+   */
+  record Row(String check, double value, String unit, double limit, boolean pass) {
+    /** An error bounded above by limit. */
+    public static Row atMost(String check, double value, String unit, double limit) {
+      return new Row(check, value, unit, limit, value <= limit);
+    }
+
+    /** A measured figure without a bound. */
+    public static Row figure(String check, double value, String unit) {
+      return new Row(check, value, unit, Double.NaN, true);
+    }
+  }
+}
