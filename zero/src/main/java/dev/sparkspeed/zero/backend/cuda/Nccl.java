@@ -127,6 +127,64 @@ final class Nccl {
     return ncclAllGather(Cuda.at(send), Cuda.at(recv), sendCount, type(t), comm, s);
   }
 
+  /**
+   * Reduce-scatter with unequal parts: one ncclReduce per rank inside a group, rank j's part
+   * (counts[j] elements at offset starts[j] of send) summed into recv on rank j.
+   */
+  static int reduceScatterV(
+      long send,
+      long recv,
+      long[] starts,
+      int[] counts,
+      int rank,
+      DType t,
+      ncclComm comm,
+      CUstream_st s) {
+    int eb = t.bytes();
+    int rc = ncclGroupStart();
+    for (int j = 0; j < counts.length && rc == SUCCESS; j++) {
+      if (counts[j] > 0) {
+        long dst = j == rank ? recv : send + starts[j] * eb;
+        rc =
+            ncclReduce(
+                Cuda.at(send + starts[j] * eb),
+                Cuda.at(dst),
+                counts[j],
+                type(t),
+                ncclSum,
+                j,
+                comm,
+                s);
+      }
+    }
+    int end = ncclGroupEnd();
+    return rc != SUCCESS ? rc : end;
+  }
+
+  /** All-gather with unequal parts: one ncclBroadcast per rank inside a group. */
+  static int allGatherV(
+      long send,
+      long recv,
+      long[] starts,
+      int[] counts,
+      int rank,
+      DType t,
+      ncclComm comm,
+      CUstream_st s) {
+    int eb = t.bytes();
+    int rc = ncclGroupStart();
+    for (int j = 0; j < counts.length && rc == SUCCESS; j++) {
+      if (counts[j] > 0) {
+        long src = j == rank ? send : recv + starts[j] * eb;
+        rc =
+            ncclBroadcast(
+                Cuda.at(src), Cuda.at(recv + starts[j] * eb), counts[j], type(t), j, comm, s);
+      }
+    }
+    int end = ncclGroupEnd();
+    return rc != SUCCESS ? rc : end;
+  }
+
   static int broadcast(long buf, long count, DType t, int root, ncclComm comm, CUstream_st s) {
     return ncclBroadcast(Cuda.at(buf), Cuda.at(buf), count, type(t), root, comm, s);
   }

@@ -115,6 +115,54 @@ public final class NcclCommunicator implements Communicator {
   }
 
   @Override
+  public Handle reduceScatterV(Tensor out, Tensor in, int[] counts) {
+    long[] starts = starts(counts, in.size(), out.size(), "reduceScatterV");
+    long pin = ptr(in);
+    long pout = ptr(out);
+    int[] c = counts.clone();
+    return issue(
+        "reduceScatterV",
+        () -> Nccl.reduceScatterV(pin, pout, starts, c, rank, in.dtype(), comm, backend.stream()));
+  }
+
+  @Override
+  public Handle allGatherV(Tensor out, Tensor in, int[] counts) {
+    long[] starts = starts(counts, out.size(), in.size(), "allGatherV");
+    long pin = ptr(in);
+    long pout = ptr(out);
+    int[] c = counts.clone();
+    return issue(
+        "allGatherV",
+        () -> Nccl.allGatherV(pin, pout, starts, c, rank, in.dtype(), comm, backend.stream()));
+  }
+
+  private long[] starts(int[] counts, long whole, long part, String op) {
+    if (counts.length != world) {
+      throw new IllegalArgumentException(
+          op + ": counts has " + counts.length + " entries for " + world + " ranks");
+    }
+    long[] st = new long[world];
+    long sum = 0;
+    for (int j = 0; j < world; j++) {
+      st[j] = sum;
+      sum += counts[j];
+    }
+    if (sum != whole || counts[rank] != part) {
+      throw new IllegalArgumentException(
+          op
+              + ": counts sum to "
+              + sum
+              + " (own "
+              + counts[rank]
+              + ") but the tensors hold "
+              + whole
+              + " and "
+              + part);
+    }
+    return st;
+  }
+
+  @Override
   public Handle broadcast(Tensor buf, int root) {
     if (root < 0 || root >= world) {
       throw new IllegalArgumentException("broadcast root " + root + " outside 0.." + (world - 1));
