@@ -1,0 +1,176 @@
+package dev.sparkspeed.zero.checkpoint;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Checks that a list of tensor entries describes a sane layout: every tensor inside its file, sizes
+ * that agree with shapes without overflow, no two tensors sharing bytes, checksums for every chunk,
+ * and the pieces of each flat tensor consistent and disjoint.
+ */
+final class LayoutCheck {
+  private LayoutCheck() {}
+
+  static void check(JsonCheck c, int chunk, List<FileEntry> files, List<TensorEntry> tensors)
+      throws CorruptCheckpointException {
+    Map<String, FileEntry> byName = new HashMap<>();
+    for (FileEntry f : files) {
+      if (byName.put(f.name(), f) != null) {
+        throw c.fail("lists file " + f.name() + " twice");
+      }
+    }
+    Set<String> names = new HashSet<>();
+    Map<String, List<TensorEntry>> perFile = new HashMap<>();
+    Map<String, List<TensorEntry>> parts = new HashMap<>();
+    for (TensorEntry t : tensors) {
+      if (!names.add(t.name())) {
+        throw c.fail("lists tensor " + t.name() + " twice");
+      }
+      FileEntry f = byName.get(t.file());
+      if (f == null) {
+        throw c.fail("puts tensor " + t.name() + " in " + t.file() + ", which it does not list");
+      }
+      checkExtent(c, chunk, t, f);
+      perFile.computeIfAbsent(t.file(), k -> new ArrayList<>()).add(t);
+      if (t.partOf() != null) {
+        parts.computeIfAbsent(t.partOf().tensor(), k -> new ArrayList<>()).add(t);
+      }
+    }
+    for (List<TensorEntry> inFile : perFile.values()) {
+      inFile.sort(Comparator.comparingLong(TensorEntry::offset));
+      for (int i = 1; i < inFile.size(); i++) {
+        TensorEntry a = inFile.get(i - 1);
+        TensorEntry b = inFile.get(i);
+        if (b.offset() - a.offset() < a.length()) {
+          throw c.fail(
+              "has tensors " + a.name() + " and " + b.name() + " overlapping in " + a.file());
+        }
+      }
+    }
+    for (Map.Entry<String, List<TensorEntry>> e : parts.entrySet()) {
+      checkParts(c, e.getKey(), e.getValue(), names);
+    }
+  }
+
+  private static void checkExtent(JsonCheck c, int chunk, TensorEntry t, FileEntry f)
+      throws CorruptCheckpointException {
+    long numel;
+    long bytes;
+    try {
+      numel = 1;
+      for (long d : t.shape()) {
+        numel = Math.multiplyExact(numel, d);
+      }
+      bytes = Math.multiplyExact(numel, (long) t.dtype().bytes());
+    } catch (ArithmeticException e) {
+      throw c.fail("gives tensor " + t.name() + " a shape whose size overflows");
+    }
+    if (bytes != t.length()) {
+      throw c.fail(
+          "gives tensor "
+              + t.name()
+              + " length "
+              + t.length()
+              + " but its shape and "
+              + t.dtype()
+              + " need "
+              + bytes
+              + " bytes");
+    }
+    if (t.offset() < CheckpointFormat.HEADER_BYTES
+        || t.offset() % CheckpointFormat.ALIGNMENT != 0) {
+      throw c.fail(
+          "puts tensor "
+              + t.name()
+              + " at offset "
+              + t.offset()
+              + ", not an aligned"
+              + " offset after the "
+              + CheckpointFormat.HEADER_BYTES
+              + "-byte header");
+    }
+    if (t.offset() > f.bytes() || t.length() > f.bytes() - t.offset()) {
+      throw c.fail(
+          "puts tensor "
+              + t.name()
+              + " at ["
+              + t.offset()
+              + ", +"
+              + t.length()
+              + ") past the end of "
+              + f.name()
+              + " ("
+              + f.bytes()
+              + " bytes)");
+    }
+    long chunks = (t.length() + chunk - 1) / chunk;
+    if (t.crc32c().length != chunks) {
+      throw c.fail(
+          "gives tensor "
+              + t.name()
+              + " "
+              + t.crc32c().length
+              + " checksums; its "
+              + t.length()
+              + " bytes in chunks of "
+              + chunk
+              + " need "
+              + chunks);
+    }
+    PartOf p = t.partOf();
+    if (p != null && numel > p.numel() - p.start()) {
+      throw c.fail(
+          "puts tensor "
+              + t.name()
+              + " ("
+              + numel
+              + " elements) at "
+              + p.start()
+              + " of "
+              + p.tensor()
+              + ", which has only "
+              + p.numel());
+    }
+  }
+
+  private static void checkParts(
+      JsonCheck c, String whole, List<TensorEntry> pieces, Set<String> entryNames)
+      throws CorruptCheckpointException {
+    if (entryNames.contains(whole)) {
+      throw c.fail("uses " + whole + " both as a tensor and as a flat tensor made of parts");
+    }
+    TensorEntry first = pieces.get(0);
+    for (TensorEntry t : pieces) {
+      if (t.dtype() != first.dtype() || t.partOf().numel() != first.partOf().numel()) {
+        throw c.fail(
+            "has parts "
+                + first.name()
+                + " and "
+                + t.name()
+                + " of "
+                + whole
+                + " that disagree on dtype or total size");
+      }
+    }
+    pieces.sort(Comparator.comparingLong(t -> t.partOf().start()));
+    for (int i = 1; i < pieces.size(); i++) {
+      TensorEntry a = pieces.get(i - 1);
+      TensorEntry b = pieces.get(i);
+      if (b.partOf().start() - a.partOf().start() < a.numel()) {
+        throw c.fail(
+            "has parts "
+                + a.name()
+                + " and "
+                + b.name()
+                + " of "
+                + whole
+                + " covering the same elements");
+      }
+    }
+  }
+}
