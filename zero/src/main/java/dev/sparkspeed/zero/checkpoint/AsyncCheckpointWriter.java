@@ -24,8 +24,8 @@ import java.util.concurrent.TimeUnit;
  * before gathering the reports for a commit. Not thread-safe: one training thread calls it.
  */
 public final class AsyncCheckpointWriter implements AutoCloseable {
-  /** Staging is allocated in pieces of this size (or of the largest tensor, if larger). */
-  static final long SEGMENT_BYTES = 256L << 20;
+  /** Staging grows in pieces of at most this size (or of one tensor, if larger). */
+  static final long MAX_SEGMENT_BYTES = 1L << 30;
 
   private static final String PURPOSE = "checkpoint_staging";
 
@@ -121,6 +121,10 @@ public final class AsyncCheckpointWriter implements AutoCloseable {
 
   private List<NamedTensor> stage(List<NamedTensor> tensors) {
     List<NamedTensor> out = new ArrayList<>(tensors.size());
+    long left = 0;
+    for (NamedTensor t : tensors) {
+      left += CheckpointFormat.align(t.length());
+    }
     int seg = 0;
     long used = 0;
     for (NamedTensor t : tensors) {
@@ -130,7 +134,7 @@ public final class AsyncCheckpointWriter implements AutoCloseable {
         used = 0;
       }
       if (seg == staging.size()) {
-        long cap = CheckpointFormat.align(Math.max(SEGMENT_BYTES, n));
+        long cap = Math.max(CheckpointFormat.align(n), Math.min(left, MAX_SEGMENT_BYTES));
         staging.add(allocator.allocate(PURPOSE, DType.FP32, cap / DType.FP32.bytes()));
       }
       ByteBuffer dst = staging.get(seg).byteBuffer().position((int) used).limit((int) (used + n));
@@ -138,6 +142,7 @@ public final class AsyncCheckpointWriter implements AutoCloseable {
       dst.position((int) used);
       out.add(new NamedTensor(t.name(), t.dtype(), t.shape(), dst, t.partOf()));
       used = CheckpointFormat.align(used + n);
+      left -= CheckpointFormat.align(n);
     }
     return out;
   }

@@ -8,7 +8,6 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -102,8 +101,7 @@ public final class SafetensorsReader implements AutoCloseable {
     long dataLen = size - 8 - n;
     Map<String, String> metadata = Map.of();
     List<SafetensorsEntry> list = new ArrayList<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> f = it.next();
+    for (Map.Entry<String, JsonNode> f : root.properties()) {
       if (f.getKey().equals("__metadata__")) {
         metadata = metadata(c, f.getValue());
       } else {
@@ -140,8 +138,7 @@ public final class SafetensorsReader implements AutoCloseable {
       throw c.fail("has __metadata__ that is not an object");
     }
     Map<String, String> out = new LinkedHashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = m.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : m.properties()) {
       if (!e.getValue().isTextual()) {
         throw c.fail("has __metadata__ value for '" + e.getKey() + "' that is not a string");
       }
