@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.ToLongFunction;
 
 /**
  * Checks that a list of tensor entries describes a sane layout: every tensor inside its file, sizes
@@ -42,15 +43,8 @@ final class LayoutCheck {
       }
     }
     for (List<TensorEntry> inFile : perFile.values()) {
-      inFile.sort(Comparator.comparingLong(TensorEntry::offset));
-      for (int i = 1; i < inFile.size(); i++) {
-        TensorEntry a = inFile.get(i - 1);
-        TensorEntry b = inFile.get(i);
-        if (b.offset() - a.offset() < a.length()) {
-          throw c.fail(
-              "has tensors " + a.name() + " and " + b.name() + " overlapping in " + a.file());
-        }
-      }
+      disjoint(
+          c, inFile, TensorEntry::offset, TensorEntry::length, "bytes of " + inFile.get(0).file());
     }
     for (Map.Entry<String, List<TensorEntry>> e : parts.entrySet()) {
       checkParts(c, e.getKey(), e.getValue(), names);
@@ -157,20 +151,31 @@ final class LayoutCheck {
                 + " that disagree on dtype or total size");
       }
     }
-    pieces.sort(Comparator.comparingLong(t -> t.partOf().start()));
-    for (int i = 1; i < pieces.size(); i++) {
-      TensorEntry a = pieces.get(i - 1);
-      TensorEntry b = pieces.get(i);
-      if (b.partOf().start() - a.partOf().start() < a.numel()) {
-        throw c.fail(
-            "has parts "
-                + a.name()
-                + " and "
-                + b.name()
-                + " of "
-                + whole
-                + " covering the same elements");
+    disjoint(c, pieces, t -> t.partOf().start(), TensorEntry::numel, "elements of " + whole);
+  }
+
+  /**
+   * Fails when two entries claim the same range. Empty entries own nothing, so they may sit
+   * anywhere, even inside another's range.
+   */
+  private static void disjoint(
+      JsonCheck c,
+      List<TensorEntry> list,
+      ToLongFunction<TensorEntry> start,
+      ToLongFunction<TensorEntry> length,
+      String what)
+      throws CorruptCheckpointException {
+    list.sort(Comparator.comparingLong(start));
+    TensorEntry last = null;
+    for (TensorEntry t : list) {
+      if (length.applyAsLong(t) == 0) {
+        continue;
       }
+      if (last != null
+          && start.applyAsLong(t) - start.applyAsLong(last) < length.applyAsLong(last)) {
+        throw c.fail("has tensors " + last.name() + " and " + t.name() + " sharing " + what);
+      }
+      last = t;
     }
   }
 }
