@@ -219,6 +219,7 @@ public final class CheckpointReader implements AutoCloseable {
       readChecked(e, from * b, to * b, dst);
       return;
     }
+    // The pieces tile [0, numel) (checked at open), so each one reached starts at or before cursor.
     long cursor = from;
     for (TensorEntry p : pieces(name)) {
       long start = p.partOf().start();
@@ -226,26 +227,11 @@ public final class CheckpointReader implements AutoCloseable {
       if (cursor >= to) {
         break;
       }
-      if (end <= cursor) {
-        continue;
+      if (end > cursor) {
+        long stop = Math.min(end, to);
+        readChecked(p, (cursor - start) * b, (stop - start) * b, dst);
+        cursor = stop;
       }
-      if (start > cursor) {
-        break;
-      }
-      long stop = Math.min(end, to);
-      readChecked(p, (cursor - start) * b, (stop - start) * b, dst);
-      cursor = stop;
-    }
-    if (cursor < to) {
-      throw new CorruptCheckpointException(
-          store.describe()
-              + "/"
-              + tag
-              + ": elements from "
-              + cursor
-              + " of "
-              + name
-              + " are in no file of this checkpoint");
     }
   }
 

@@ -12,12 +12,14 @@ import java.util.function.ToLongFunction;
 /**
  * Checks that a list of tensor entries describes a sane layout: every tensor inside its file, sizes
  * that agree with shapes without overflow, no two tensors sharing bytes, checksums for every chunk,
- * and the pieces of each flat tensor consistent and disjoint.
+ * and the pieces of each flat tensor consistent and disjoint (and, in a complete checkpoint rather
+ * than one file's report, covering the whole).
  */
 final class LayoutCheck {
   private LayoutCheck() {}
 
-  static void check(JsonCheck c, int chunk, List<FileEntry> files, List<TensorEntry> tensors)
+  static void check(
+      JsonCheck c, int chunk, List<FileEntry> files, List<TensorEntry> tensors, boolean complete)
       throws CorruptCheckpointException {
     Map<String, FileEntry> byName = new HashMap<>();
     for (FileEntry f : files) {
@@ -47,7 +49,7 @@ final class LayoutCheck {
           c, inFile, TensorEntry::offset, TensorEntry::length, "bytes of " + inFile.get(0).file());
     }
     for (Map.Entry<String, List<TensorEntry>> e : parts.entrySet()) {
-      checkParts(c, e.getKey(), e.getValue(), names);
+      checkParts(c, e.getKey(), e.getValue(), names, complete);
     }
   }
 
@@ -133,7 +135,7 @@ final class LayoutCheck {
   }
 
   private static void checkParts(
-      JsonCheck c, String whole, List<TensorEntry> pieces, Set<String> entryNames)
+      JsonCheck c, String whole, List<TensorEntry> pieces, Set<String> entryNames, boolean all)
       throws CorruptCheckpointException {
     if (entryNames.contains(whole)) {
       throw c.fail("uses " + whole + " both as a tensor and as a flat tensor made of parts");
@@ -152,6 +154,25 @@ final class LayoutCheck {
       }
     }
     disjoint(c, pieces, t -> t.partOf().start(), TensorEntry::numel, "elements of " + whole);
+    if (!all) {
+      return;
+    }
+    // Disjoint pieces inside [0, numel) cover it exactly when their sizes add up to it; this also
+    // bounds the whole's size by the files' sizes, so callers may allocate by it.
+    long covered = 0;
+    for (TensorEntry t : pieces) {
+      covered += t.numel();
+    }
+    if (covered != first.partOf().numel()) {
+      throw c.fail(
+          "has parts of "
+              + whole
+              + " covering "
+              + covered
+              + " of its "
+              + first.partOf().numel()
+              + " elements; every element must be in some file");
+    }
   }
 
   /**

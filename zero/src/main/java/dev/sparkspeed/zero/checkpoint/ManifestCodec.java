@@ -156,7 +156,7 @@ public final class ManifestCodec {
       files.add(parseFile(c, f, world));
     }
     List<TensorEntry> tensors = parseTensors(c, c.array(root, "tensors"));
-    LayoutCheck.check(c, chunk, files, tensors);
+    LayoutCheck.check(c, chunk, files, tensors, true);
     return new CheckpointManifest(tag, meta, chunk, files, tensors);
   }
 
@@ -172,7 +172,7 @@ public final class ManifestCodec {
     FileEntry file = parseFile(c, f, 1 << 20);
     int chunk = (int) c.integer(root, "chunk_bytes", MIN_CHUNK_BYTES, MAX_CHUNK_BYTES);
     List<TensorEntry> tensors = parseTensors(c, c.array(root, "tensors"));
-    LayoutCheck.check(c, chunk, List.of(file), tensors);
+    LayoutCheck.check(c, chunk, List.of(file), tensors, false);
     return new FileReport(file, chunk, tensors);
   }
 
