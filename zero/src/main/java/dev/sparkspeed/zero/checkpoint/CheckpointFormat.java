@@ -39,6 +39,9 @@ public final class CheckpointFormat {
   /** The completion marker's file name inside a tag directory. */
   public static final String MARKER = "COMMITTED";
 
+  /** The file name for whole model weights inside a tag directory. */
+  public static final String MODEL_STATES = "model_states.bin";
+
   /** The file at the root naming the last committed tag. */
   public static final String LATEST = "latest";
 

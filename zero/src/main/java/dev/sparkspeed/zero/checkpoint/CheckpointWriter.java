@@ -77,6 +77,13 @@ public final class CheckpointWriter implements AutoCloseable {
         store, tag, CheckpointFormat.rankFile(rank), rank, DEFAULT_CHUNK_BYTES);
   }
 
+  /** Opens {@code <tag>/model_states.bin} (whole weights, not tied to a rank). */
+  public static CheckpointWriter forModelStates(CheckpointStore store, String tag)
+      throws IOException {
+    return new CheckpointWriter(
+        store, tag, CheckpointFormat.MODEL_STATES, -1, DEFAULT_CHUNK_BYTES);
+  }
+
   /**
    * Opens any tensor file of a tag.
    *
