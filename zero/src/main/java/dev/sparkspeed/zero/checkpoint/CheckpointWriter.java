@@ -80,8 +80,7 @@ public final class CheckpointWriter implements AutoCloseable {
   /** Opens {@code <tag>/model_states.bin} (whole weights, not tied to a rank). */
   public static CheckpointWriter forModelStates(CheckpointStore store, String tag)
       throws IOException {
-    return new CheckpointWriter(
-        store, tag, CheckpointFormat.MODEL_STATES, -1, DEFAULT_CHUNK_BYTES);
+    return new CheckpointWriter(store, tag, CheckpointFormat.MODEL_STATES, -1, DEFAULT_CHUNK_BYTES);
   }
 
   /**
