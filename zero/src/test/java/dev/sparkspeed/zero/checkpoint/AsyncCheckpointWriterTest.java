@@ -93,8 +93,17 @@ class AsyncCheckpointWriterTest {
     assertFalse(threadAlive());
   }
 
-  private static boolean threadAlive() {
-    return Thread.getAllStackTraces().keySet().stream()
-        .anyMatch(t -> t.getName().equals(THREAD) && t.isAlive());
+  /** Whether the writer thread is still alive after a grace period for it to finish exiting. */
+  private static boolean threadAlive() throws InterruptedException {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (true) {
+      boolean alive =
+          Thread.getAllStackTraces().keySet().stream()
+              .anyMatch(t -> t.getName().equals(THREAD) && t.isAlive());
+      if (!alive || System.nanoTime() > deadline) {
+        return alive;
+      }
+      Thread.sleep(10);
+    }
   }
 }
