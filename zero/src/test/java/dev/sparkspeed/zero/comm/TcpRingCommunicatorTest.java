@@ -10,9 +10,11 @@ import dev.sparkspeed.zero.tensor.Allocator;
 import dev.sparkspeed.zero.tensor.DType;
 import dev.sparkspeed.zero.tensor.HostBuffer;
 import dev.sparkspeed.zero.tensor.Tensor;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -208,6 +210,33 @@ class TcpRingCommunicatorTest {
       }
       assertArrayEquals(got.get(0), got.get(1), 0f);
       assertArrayEquals(got.get(0), got.get(2), 0f);
+    }
+  }
+
+  @Test
+  void smallCollectivesNeverWaitForATimer() {
+    // With a 60 s op timeout the engine's timers fire every 7.5 s; a lost wake-up between the
+    // sending and the receiving thread would stall a collective that long.
+    int world = 3;
+    try (RingTestKit kit =
+        RingTestKit.start(world, Duration.ofSeconds(20), Duration.ofSeconds(60), 4096)) {
+      long start = System.nanoTime();
+      kit.onAllRanks(
+          (rank, comm) -> {
+            try (Allocator a = new Allocator("small-" + rank)) {
+              HostBuffer in = a.allocate("in", DType.FP32, world * 5L);
+              HostBuffer out = a.allocate("out", DType.FP32, 5);
+              for (int i = 0; i < 40; i++) {
+                comm.reduceScatter(Tensor.whole(out), Tensor.whole(in)).await();
+                comm.allReduce(Tensor.whole(in)).await();
+              }
+              in.close();
+              out.close();
+            }
+            return null;
+          });
+      long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertTrue(ms < 5000, "80 tiny collectives took " + ms + " ms");
     }
   }
 
