@@ -16,9 +16,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs {@link RingPlan}s over a rank's {@link RingLinks} on the communication thread: one selector
- * loop that keeps the outgoing and incoming data streams moving at once and reduces each chunk as
- * soon as it has arrived, straight between the tensors' direct buffers and the sockets.
+ * Runs {@link RingPlan}s over a rank's {@link RingLinks}. The communication thread receives each
+ * chunk straight into the tensors' direct buffers (or a staging slot) and reduces it as soon as it
+ * has arrived, while a {@link RingSender} writes to the right neighbour on a second thread, so the
+ * two streams and the reduction overlap.
  *
  * <p>Failure detection, so that no rank ever hangs: a closed or reset data connection fails the
  * collective at once; a neighbour that neither moves data nor sends heartbeats for 3/4 of the op
