@@ -27,15 +27,18 @@ import java.util.concurrent.Future;
  * ends with {@code RESULT busbw_gbps=X algbw_gbps=Y}: nccl-tests' definitions, algbw = bytes / time
  * and busbw = algbw · 2(N−1)/N, from the median time, in GB/s (1e9 bytes per second).
  *
+ * <p>With {@code --anchor} it first times one loopback TCP stream of the same size ({@link
+ * TcpStreamBench}) and prints busbw as a fraction of it, the figure to compare across machines.
+ *
  * <p>Usage: {@code AllReduceBench [--ranks 2] [--mb 256] [--iters 5] [--warmup 1] [--dtype fp32]
- * [--chunk-kb 1024] [--processes]}
+ * [--chunk-kb 1024] [--processes] [--anchor]}
  */
 public final class AllReduceBench {
   static final String USAGE =
       "usage: AllReduceBench [--ranks 2] [--mb 256] [--iters 5] [--warmup 1] [--dtype fp32|bf16|fp16]"
-          + " [--chunk-kb 1024] [--processes]";
+          + " [--chunk-kb 1024] [--processes] [--anchor]";
   static final Set<String> OPTIONS =
-      Set.of("ranks", "mb", "iters", "warmup", "dtype", "chunk-kb", "processes", "child");
+      Set.of("ranks", "mb", "iters", "warmup", "dtype", "chunk-kb", "processes", "anchor", "child");
 
   private AllReduceBench() {}
 
@@ -58,7 +61,7 @@ public final class AllReduceBench {
   }
 
   public static void main(String[] args) throws Exception {
-    BenchArgs a = new BenchArgs(args, Set.of("processes"), OPTIONS, USAGE);
+    BenchArgs a = new BenchArgs(args, Set.of("processes", "anchor"), OPTIONS, USAGE);
     Setup s =
         new Setup(
             a.intValue("ranks", 2),
@@ -79,8 +82,14 @@ public final class AllReduceBench {
         s.ranks(),
         a.flag("processes") ? "processes" : "threads",
         s.chunkBytes() >> 10);
+    double streamGbps = Double.NaN;
+    if (a.flag("anchor")) {
+      streamGbps =
+          s.bytes() / BenchArgs.median(TcpStreamBench.run(s.bytes(), s.warmup(), s.iters())) / 1e9;
+      System.out.printf(Locale.ROOT, "anchor: one loopback TCP stream %.3f GB/s%n", streamGbps);
+    }
     double[][] perRank = a.flag("processes") ? BenchProcesses.run(s, args) : runThreads(s);
-    report(s, perRank);
+    report(s, perRank, streamGbps);
   }
 
   private static double[][] runThreads(Setup s) throws Exception {
@@ -150,7 +159,7 @@ public final class AllReduceBench {
     }
   }
 
-  private static void report(Setup s, double[][] perRank) {
+  private static void report(Setup s, double[][] perRank, double streamGbps) {
     int iters = perRank[0].length;
     double[] slowest = new double[iters];
     double factor = 2.0 * (s.ranks() - 1) / s.ranks();
@@ -168,6 +177,9 @@ public final class AllReduceBench {
           alg * factor);
     }
     double alg = s.bytes() / BenchArgs.median(slowest) / 1e9;
+    if (!Double.isNaN(streamGbps)) {
+      System.out.printf(Locale.ROOT, "busbw / stream = %.2f%n", alg * factor / streamGbps);
+    }
     System.out.printf(Locale.ROOT, "RESULT busbw_gbps=%.3f algbw_gbps=%.3f%n", alg * factor, alg);
   }
 }

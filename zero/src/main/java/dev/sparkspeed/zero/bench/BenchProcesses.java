@@ -37,7 +37,10 @@ final class BenchProcesses {
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(AllReduceBench.class.getName());
-        cmd.addAll(Arrays.stream(args).filter(x -> !x.equals("--processes")).toList());
+        cmd.addAll(
+            Arrays.stream(args)
+                .filter(x -> !x.equals("--processes") && !x.equals("--anchor"))
+                .toList());
         cmd.add("--child");
         cmd.add(Integer.toString(r));
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
