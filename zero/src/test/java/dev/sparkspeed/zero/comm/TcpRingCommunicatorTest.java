@@ -14,6 +14,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -237,6 +240,48 @@ class TcpRingCommunicatorTest {
           });
       long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       assertTrue(ms < 5000, "80 tiny collectives took " + ms + " ms");
+    }
+  }
+
+  @Test
+  void aRingOfOneOpensNoSockets() {
+    // 192.0.2.1 is reserved for documentation and no host owns it: binding it would fail, so
+    // success shows no socket was opened.
+    RingConfig cfg = RingConfig.of(0, 1, List.of("192.0.2.1:4000"), Secrets.newJobSecret());
+    try (TcpRingCommunicator comm = TcpRingCommunicator.connect(cfg)) {
+      assertArrayEquals(new float[] {3, 4}, allReduceF32(comm, new float[] {3, 4}), 0f);
+      comm.barrier();
+    }
+  }
+
+  @Test
+  void singlePhaseConnectBindsTheListedAddresses() throws Exception {
+    List<String> addresses = new ArrayList<>();
+    for (int r = 0; r < 2; r++) {
+      try (RingEndpoint probe = RingEndpoint.bind(RingTestKit.LOOPBACK)) {
+        addresses.add(probe.address());
+      }
+    }
+    byte[] secret = Secrets.newJobSecret();
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<float[]>> ranks = new ArrayList<>();
+      for (int r = 0; r < 2; r++) {
+        int rank = r;
+        ranks.add(
+            pool.submit(
+                () -> {
+                  try (TcpRingCommunicator comm =
+                      TcpRingCommunicator.connect(RingConfig.of(rank, 2, addresses, secret))) {
+                    return allReduceF32(comm, new float[] {rank + 1f});
+                  }
+                }));
+      }
+      for (Future<float[]> f : ranks) {
+        assertArrayEquals(new float[] {3f}, f.get(60, TimeUnit.SECONDS), 0f);
+      }
+    } finally {
+      pool.shutdownNow();
     }
   }
 
