@@ -4,13 +4,13 @@ import dev.sparkspeed.zero.tensor.Tensor;
 
 /**
  * Collectives over the ranks of one training job, on flat FP32, BF16 or FP16 tensors. Reductions
- * are sums (16-bit data is summed in FP32 and rounded once). Every call returns a {@link Handle}
- * at once so communication can overlap compute; calls are executed in issue order, and every rank
- * must issue the same sequence of calls with the same sizes.
+ * are sums (16-bit data is summed in FP32 and rounded once). Every call returns a {@link Handle} at
+ * once so communication can overlap compute; calls are executed in issue order, and every rank must
+ * issue the same sequence of calls with the same sizes.
  *
  * <p>Failure: when a peer dies or stalls, {@link Handle#await} on every rank throws a {@link
- * CommException} naming that peer within the configured timeout; the communicator is then
- * unusable. Threading: calls may be issued from one thread at a time.
+ * CommException} naming that peer within the configured timeout; the communicator is then unusable.
+ * Threading: calls may be issued from one thread at a time.
  */
 public interface Communicator extends AutoCloseable {
 
