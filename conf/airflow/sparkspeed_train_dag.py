@@ -8,7 +8,6 @@ resumes from the latest committed checkpoint at the output location.
 from datetime import datetime, timedelta
 
 from airflow import DAG
-from airflow.models import Variable
 from airflow.operators.bash import BashOperator
 
 with DAG(
