@@ -163,7 +163,8 @@ public final class ZeroEngine implements AutoCloseable {
                 + globalSteps
                 + " on rank "
                 + comm.rank()
-                + "; lower the learning rate or enable gradient_clipping");
+                + ": "
+                + nonFiniteCause(b));
       }
       lossSum += loss;
       model.backward(weights, scale);
@@ -200,6 +201,29 @@ public final class ZeroEngine implements AutoCloseable {
     publishParams();
     scaler.update(false);
     return new StepResult(meanLoss, norm, lr, false, scaler.scale());
+  }
+
+  /**
+   * Why a loss is not finite: a bad value in the batch's FP32 features or targets, else the
+   * weights.
+   */
+  private static String nonFiniteCause(Batch b) {
+    for (Tensor t : new Tensor[] {b.inputs(), b.targets()}) {
+      if (t.dtype() != DType.FP32) {
+        continue;
+      }
+      FloatBuffer f = t.floats();
+      for (int i = 0; i < f.limit(); i++) {
+        if (!Float.isFinite(f.get(i))) {
+          return (t == b.inputs() ? "input feature " : "target ")
+              + i
+              + " of the micro-batch is "
+              + f.get(i)
+              + "; clean or impute the input data";
+        }
+      }
+    }
+    return "the parameters diverged; lower the learning rate or enable gradient_clipping";
   }
 
   private double[] reduceStats(double sumsq, double nonFinite, double lossSum) {
