@@ -9,6 +9,7 @@ final class CpuActivations {
   /** sqrt(2/π), the GELU tanh form's scale. */
   static final double GELU_SCALE = Math.sqrt(2.0 / Math.PI);
 
+  /** The cubic coefficient inside GELU's tanh. */
   static final double GELU_CUBIC = 0.044715;
 
   private static final float SCALE_F = (float) GELU_SCALE;
