@@ -495,34 +495,7 @@ public final class CudaBackend implements Backend {
       float gradScale,
       int step) {
     bind();
-    if (step < 1) {
-      throw new IllegalArgumentException("adamW step " + step + " must be 1 or more");
-    }
-    long n = param.size();
-    long pp = tensors.ptr(param, FP32, n, "param");
-    long pg = tensors.ptr(grad, FP32, n, "grad");
-    long pm = tensors.ptr(m, FP32, n, "adam m");
-    long pv = tensors.ptr(v, FP32, n, "adam v");
-    float bc1 = (float) (1.0 - Math.pow(beta1, step));
-    float sqrtBc2 = (float) Math.sqrt(1.0 - Math.pow(beta2, step));
-    kernels.elementwise(
-        "adamw_kernel",
-        n,
-        kernels
-            .args()
-            .ptr(pp)
-            .ptr(pg)
-            .ptr(pm)
-            .ptr(pv)
-            .i64(n)
-            .f32(lr)
-            .f32(beta1)
-            .f32(beta2)
-            .f32(eps)
-            .f32(weightDecay)
-            .f32(gradScale)
-            .f32(bc1)
-            .f32(sqrtBc2));
+    vectors.adamW(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, gradScale, step);
   }
 
   /**
