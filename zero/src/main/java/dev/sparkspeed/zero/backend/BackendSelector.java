@@ -2,6 +2,7 @@ package dev.sparkspeed.zero.backend;
 
 import dev.sparkspeed.zero.backend.cuda.CudaBackend;
 import dev.sparkspeed.zero.backend.cuda.CudaProbe;
+import dev.sparkspeed.zero.tensor.DType;
 import java.lang.reflect.InvocationTargetException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -96,12 +97,24 @@ public final class BackendSelector {
 
   /** Opens the backend a device setting names, probing CUDA when the setting needs it. */
   public static Backend open(String device) {
+    return open(device, DType.FP32);
+  }
+
+  /**
+   * As {@link #open(String)}, for training in a given precision: on CUDA the linear and attention
+   * GEMMs then run with operands in {@code layerGemm} (the BF16/FP16 of mixed-precision training)
+   * and FP32 accumulation; the CPU backend ignores it (it computes in FP32 on the 16-bit values).
+   */
+  public static Backend open(String device, DType layerGemm) {
     String d = device == null ? "" : device.trim().toLowerCase(java.util.Locale.ROOT);
     CudaProbe.Result probe =
         d.equals("cpu") ? new CudaProbe.Result(false, "not probed", 0) : CudaProbe.probe();
     Decision decision = decide(device, probe);
     if (decision.kind() == Kind.CUDA) {
-      return CudaBackend.open(CudaBackend.Options.defaults().withDevice(decision.cudaDevice()));
+      return CudaBackend.open(
+          CudaBackend.Options.defaults()
+              .withDevice(decision.cudaDevice())
+              .withLayerGemm(layerGemm));
     }
     if (!decision.fallbackReason().isEmpty() && FALLBACK_LOGGED.compareAndSet(false, true)) {
       LOG.info("\"device\": \"auto\" uses the CPU: {}", decision.fallbackReason());

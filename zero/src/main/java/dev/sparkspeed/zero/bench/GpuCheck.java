@@ -4,18 +4,19 @@ import dev.sparkspeed.zero.backend.Backend;
 import dev.sparkspeed.zero.backend.BackendSelector;
 import dev.sparkspeed.zero.backend.cuda.CudaBackend;
 import dev.sparkspeed.zero.backend.cuda.CudaProbe;
+import dev.sparkspeed.zero.tensor.DType;
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * The GPU machine's check: every kernel against the CPU backend, then benchmarks, printed as one
- * table. Exit status 0 when every check passes, 1 when one fails, 2 when no GPU is usable.
+ * The GPU machine's check: every kernel against the CPU backend, GEMM throughput, one GPT-2
+ * training step against the CPU backend, and a GPT-2 124M bf16 training benchmark (tokens/s, MFU,
+ * and the ratio to PyTorch eager when bin/gpu-check passes its figures), printed as one table. Exit
+ * status 0 when every check passes, 1 when one fails, 2 when no GPU is usable.
  *
- * <p>Usage: {@code GpuCheck [--device N] [--sections parity,gemm] [--gemm-size 8192] [--seed S]}.
- * Further sections (a model step, a comparison with PyTorch) plug in through {@link #run}.
+ * <p>Usage: see {@link GpuCheckArgs#USAGE}; with no arguments every section runs.
  */
 public final class GpuCheck {
   private GpuCheck() {}
@@ -24,40 +25,37 @@ public final class GpuCheck {
     System.exit(run(args, System.out));
   }
 
-  /** Parses the command line, opens the backends and runs the named default sections. */
+  /** Parses the command line, opens the backends and runs the named sections. */
   static int run(String[] args, PrintStream out) {
-    int device = 0;
-    int gemmSize = 8192;
-    long seed = System.nanoTime();
-    List<String> names = List.of("parity", "gemm");
-    for (int i = 0; i < args.length; i++) {
-      String value = i + 1 < args.length ? args[i + 1] : "";
-      switch (args[i]) {
-        case "--device" -> device = Integer.parseInt(value);
-        case "--sections" -> names = Arrays.asList(value.split(","));
-        case "--gemm-size" -> gemmSize = Integer.parseInt(value);
-        case "--seed" -> seed = Long.parseLong(value);
-        default ->
-            throw new IllegalArgumentException(
-                "unknown argument "
-                    + args[i]
-                    + "; expected --device, --sections, --gemm-size, --seed");
-      }
-      i++;
-    }
+    GpuCheckArgs a = GpuCheckArgs.parse(args, System.nanoTime());
+    out.println("seed " + a.seed());
+    return run(a.device(), sections(a), out);
+  }
+
+  /** The sections a command line names, wired so the benchmark shares the GEMM section's rate. */
+  static List<CheckSection> sections(GpuCheckArgs a) {
+    GemmBenchmarkSection gemm = new GemmBenchmarkSection(a.gemmSize());
     List<CheckSection> sections = new ArrayList<>();
-    for (String n : names) {
+    for (String n : a.sections()) {
       sections.add(
-          switch (n.trim()) {
-            case "parity" -> new KernelParitySection(seed);
-            case "gemm" -> new GemmBenchmarkSection(gemmSize);
-            default ->
-                throw new IllegalArgumentException(
-                    "unknown section " + n + "; built in: parity, gemm");
+          switch (n) {
+            case "parity" -> new KernelParitySection(a.seed());
+            case "gemm" -> gemm;
+            case "gpt2-step" -> new Gpt2StepSection(a.seed(), GpuCheck::bf16Twin);
+            case "gpt2-bench" ->
+                new Gpt2BenchSection(a.bench(), GpuCheck::bf16Twin, gemm::bf16Tflops, a.torch());
+            default -> throw new IllegalArgumentException("unknown section " + n);
           });
     }
-    out.println("seed " + seed);
-    return run(device, sections, out);
+    return sections;
+  }
+
+  /** A second backend on the same GPU whose linear and attention GEMMs run in BF16. */
+  static Backend bf16Twin(Backend gpu) {
+    if (!(gpu instanceof CudaBackend c)) {
+      throw new IllegalArgumentException(gpu.name() + " is not a CUDA backend");
+    }
+    return CudaBackend.open(c.options().withLayerGemm(DType.BF16));
   }
 
   /**
@@ -109,8 +107,8 @@ public final class GpuCheck {
     }
   }
 
-  private static String[] row(String section, CheckSection.Row r) {
-    String limit = Double.isNaN(r.limit()) ? "" : "≤ " + fmt(r.limit());
+  static String[] row(String section, CheckSection.Row r) {
+    String limit = r.bound() == CheckSection.Bound.NONE ? "" : r.bound().symbol() + fmt(r.limit());
     return new String[] {
       section, r.check(), fmt(r.value()), r.unit(), limit, r.pass() ? "ok" : "FAIL"
     };

@@ -71,6 +71,15 @@ class BackendSelectorTest {
     }
   }
 
+  @Test
+  void theCpuIgnoresTheLayerGemmTypeOfMixedPrecision() throws Exception {
+    Assumptions.assumeTrue(
+        cpuBackendPresent(), BackendSelector.CPU_BACKEND + " not on this branch");
+    try (Backend b = BackendSelector.open("cpu", dev.sparkspeed.zero.tensor.DType.BF16)) {
+      assertTrue(b.name().startsWith("cpu"), b.name());
+    }
+  }
+
   private static boolean cpuBackendPresent() {
     try {
       Class.forName(BackendSelector.CPU_BACKEND);

@@ -15,6 +15,12 @@ import org.bytedeco.cuda.cudart.CUstream_st;
  * staging buffers, GEMMs through cuBLAS (FP32 accumulation; TF32 tensor cores only when {@link
  * Options#allowTf32}), and the other kernels compiled from CUDA C with NVRTC at first use.
  *
+ * <p>Mixed precision: with {@link Options#layerGemm} BF16 (or FP16) the GEMMs inside the linear and
+ * attention layers round their operands to 16 bits per call and run on tensor cores with FP32
+ * accumulation; the attention scores are then stored in 16 bits (see {@link #attentionForward}).
+ * Activations, layer norms, the loss, gradients handed to the caller and the optimizer stay FP32,
+ * and {@link #gemm} keeps its operands' own dtypes. With FP32 (the default) every layer is FP32.
+ *
  * <p>Calls return once the work is queued; {@link #download}, {@link #sumOfSquares}, {@link
  * #allFinite} and {@link #synchronize} wait for it. Threading: one thread at a time, any thread
  * (the device context is made current on the calling thread when it changes).
@@ -26,23 +32,37 @@ public final class CudaBackend implements Backend {
    * @param device CUDA device ordinal (after CUDA_VISIBLE_DEVICES)
    * @param allowTf32 let FP32 GEMMs use TF32 tensor cores (about 10 bits of mantissa in products)
    * @param stagingBytes size of each of the two pinned staging buffers, bytes
+   * @param layerGemm operand type of the linear and attention GEMMs: FP32, or BF16/FP16 to round
+   *     operands per call and run on tensor cores (the mixed-precision training path)
    */
-  public record Options(int device, boolean allowTf32, long stagingBytes) {
+  public record Options(int device, boolean allowTf32, long stagingBytes, DType layerGemm) {
+    public Options {
+      if (layerGemm == DType.INT32 || layerGemm == null) {
+        throw new IllegalArgumentException(
+            "layer GEMM type " + layerGemm + " must be FP32, BF16 or FP16");
+      }
+    }
+
     /** Device 0, exact FP32 GEMMs, 8 MiB staging buffers. */
     public static Options defaults() {
-      return new Options(0, false, 8L << 20);
+      return new Options(0, false, 8L << 20, FP32);
     }
 
     public Options withDevice(int d) {
-      return new Options(d, allowTf32, stagingBytes);
+      return new Options(d, allowTf32, stagingBytes, layerGemm);
     }
 
     public Options withTf32(boolean allow) {
-      return new Options(device, allow, stagingBytes);
+      return new Options(device, allow, stagingBytes, layerGemm);
     }
 
     public Options withStaging(long bytes) {
-      return new Options(device, allowTf32, bytes);
+      return new Options(device, allowTf32, bytes, layerGemm);
+    }
+
+    /** The same options with the layer GEMMs in {@code type} (FP32, BF16 or FP16). */
+    public Options withLayerGemm(DType type) {
+      return new Options(device, allowTf32, stagingBytes, type);
     }
   }
 
@@ -63,6 +83,7 @@ public final class CudaBackend implements Backend {
   private final CudaLayers layers;
   private final CudaAttention attention;
   private final CudaVectorOps vectors;
+  private final HalfOperands half; // null when the layer GEMMs are FP32
   private Thread boundThread;
   private boolean closed;
 
@@ -83,8 +104,12 @@ public final class CudaBackend implements Backend {
     this.kernels = CudaKernels.load(computeCapability, sms, stream, KernelCache.defaultLocation());
     this.cublas = new Cublas(stream, options.allowTf32());
     this.gemm = new CudaGemm(cublas, tensors);
-    this.layers = new CudaLayers(kernels, gemm, tensors, sms);
-    this.attention = new CudaAttention(kernels, gemm, tensors);
+    this.half =
+        options.layerGemm() == FP32
+            ? null
+            : new HalfOperands(options.layerGemm(), pool, tensors, kernels);
+    this.layers = new CudaLayers(kernels, gemm, tensors, sms, half);
+    this.attention = new CudaAttention(kernels, gemm, tensors, half);
     this.vectors = new CudaVectorOps(kernels, tensors, staging, stream);
   }
 
@@ -387,6 +412,10 @@ public final class CudaBackend implements Backend {
     layers.residualBackward(da, db, dout, n);
   }
 
+  /**
+   * As {@link Backend#attentionForward}. With 16-bit layer GEMMs, preatt and att hold 16-bit scores
+   * packed into the first half of their buffers: only {@link #attentionBackward} reads them back.
+   */
   @Override
   public void attentionForward(
       Tensor out, Tensor preatt, Tensor att, Tensor qkv, int b, int t, int c, int nh) {
@@ -466,34 +495,7 @@ public final class CudaBackend implements Backend {
       float gradScale,
       int step) {
     bind();
-    if (step < 1) {
-      throw new IllegalArgumentException("adamW step " + step + " must be 1 or more");
-    }
-    long n = param.size();
-    long pp = tensors.ptr(param, FP32, n, "param");
-    long pg = tensors.ptr(grad, FP32, n, "grad");
-    long pm = tensors.ptr(m, FP32, n, "adam m");
-    long pv = tensors.ptr(v, FP32, n, "adam v");
-    float bc1 = (float) (1.0 - Math.pow(beta1, step));
-    float sqrtBc2 = (float) Math.sqrt(1.0 - Math.pow(beta2, step));
-    kernels.elementwise(
-        "adamw_kernel",
-        n,
-        kernels
-            .args()
-            .ptr(pp)
-            .ptr(pg)
-            .ptr(pm)
-            .ptr(pv)
-            .i64(n)
-            .f32(lr)
-            .f32(beta1)
-            .f32(beta2)
-            .f32(eps)
-            .f32(weightDecay)
-            .f32(gradScale)
-            .f32(bc1)
-            .f32(sqrtBc2));
+    vectors.adamW(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, gradScale, step);
   }
 
   /**
@@ -509,6 +511,9 @@ public final class CudaBackend implements Backend {
     Cuda.setCurrent(context);
     try {
       Cuda.synchronize(stream);
+      if (half != null) {
+        half.close();
+      }
       pool.close();
     } finally {
       closed = true;

@@ -4,24 +4,34 @@ import static dev.sparkspeed.zero.tensor.DType.FP32;
 import static dev.sparkspeed.zero.tensor.DType.INT32;
 
 import dev.sparkspeed.zero.backend.Activation;
+import dev.sparkspeed.zero.tensor.DType;
 import dev.sparkspeed.zero.tensor.Tensor;
 
 /**
  * The layer kernels of {@link CudaBackend}, FP32 activations and parameters. Shapes and semantics
  * are the {@link dev.sparkspeed.zero.backend.Backend} interface's; each method checks its views'
- * sizes before launching, since a kernel reading past a view corrupts memory silently.
+ * sizes before launching, since a kernel reading past a view corrupts memory silently. With {@link
+ * HalfOperands} the linear layers' GEMMs round their operands to 16 bits (FP32 accumulation and
+ * FP32 outputs); everything else stays FP32.
  */
 final class CudaLayers {
   private final CudaKernels k;
   private final CudaGemm gemm;
   private final DeviceTensors t;
   private final int multiprocessors;
+  private final HalfOperands half; // null: FP32 GEMMs
 
-  CudaLayers(CudaKernels kernels, CudaGemm gemm, DeviceTensors tensors, int multiprocessors) {
+  CudaLayers(
+      CudaKernels kernels,
+      CudaGemm gemm,
+      DeviceTensors tensors,
+      int multiprocessors,
+      HalfOperands half) {
     this.k = kernels;
     this.gemm = gemm;
     this.t = tensors;
     this.multiprocessors = multiprocessors;
+    this.half = half;
   }
 
   void encoderForward(Tensor out, Tensor tokens, Tensor wte, Tensor wpe, int b, int tt, int c) {
@@ -123,8 +133,34 @@ final class CudaLayers {
   void linearForward(
       Tensor out, Tensor in, Tensor w, Tensor bias, int rows, int inDim, int outDim) {
     // out (rows,outDim) = in (rows,inDim) · wᵀ, w (outDim,inDim)
-    gemm.gemm(
-        false, true, rows, outDim, inDim, 1f, in, inDim, 0, w, inDim, 0, 0f, out, outDim, 0, 1);
+    if (half == null) {
+      gemm.gemm(
+          false, true, rows, outDim, inDim, 1f, in, inDim, 0, w, inDim, 0, 0f, out, outDim, 0, 1);
+    } else {
+      long pout = t.ptr(out, FP32, (long) rows * outDim, "out");
+      long pin = half.operand(HalfOperands.FIRST, in, (long) rows * inDim, "in");
+      long pw = half.operand(HalfOperands.SECOND, w, (long) outDim * inDim, "weight");
+      gemm.raw(
+          false,
+          true,
+          rows,
+          outDim,
+          inDim,
+          1f,
+          pin,
+          inDim,
+          0,
+          pw,
+          inDim,
+          0,
+          0f,
+          pout,
+          outDim,
+          0,
+          1,
+          half.type(),
+          FP32);
+    }
     if (bias != null) {
       long n = (long) rows * outDim;
       k.elementwise(
@@ -148,6 +184,18 @@ final class CudaLayers {
       int rows,
       int inDim,
       int outDim) {
+    if (half != null) {
+      linearBackwardHalf(din, dw, dout, in, w, rows, inDim, outDim);
+    } else {
+      linearBackwardFp32(din, dw, dout, in, w, rows, inDim, outDim);
+    }
+    if (db != null) {
+      columnSum(db, dout, rows, outDim);
+    }
+  }
+
+  private void linearBackwardFp32(
+      Tensor din, Tensor dw, Tensor dout, Tensor in, Tensor w, int rows, int inDim, int outDim) {
     if (din != null) {
       // din (rows,inDim) += dout (rows,outDim) · w (outDim,inDim)
       gemm.gemm(
@@ -157,9 +205,25 @@ final class CudaLayers {
     // dw (outDim,inDim) += doutᵀ (outDim,rows) · in (rows,inDim)
     gemm.gemm(
         true, false, outDim, inDim, rows, 1f, dout, outDim, 0, in, inDim, 0, 1f, dw, inDim, 0, 1);
-    if (db != null) {
-      columnSum(db, dout, rows, outDim);
+  }
+
+  /** As the FP32 path with every GEMM operand rounded to 16 bits; gradients accumulate in FP32. */
+  private void linearBackwardHalf(
+      Tensor din, Tensor dw, Tensor dout, Tensor in, Tensor w, int rows, int inDim, int outDim) {
+    DType h = half.type();
+    long pdw = t.ptr(dw, FP32, (long) outDim * inDim, "dweight");
+    long pdout = half.operand(HalfOperands.FIRST, dout, (long) rows * outDim, "dout");
+    if (din != null) {
+      long pdin = t.ptr(din, FP32, (long) rows * inDim, "din");
+      long pw = half.operand(HalfOperands.SECOND, w, (long) outDim * inDim, "weight");
+      gemm.raw(
+          false, false, rows, inDim, outDim, 1f, pdout, outDim, 0, pw, inDim, 0, 1f, pdin, inDim, 0,
+          1, h, FP32);
     }
+    long pin = half.operand(HalfOperands.THIRD, in, (long) rows * inDim, "in");
+    gemm.raw(
+        true, false, outDim, inDim, rows, 1f, pdout, outDim, 0, pin, inDim, 0, 1f, pdw, inDim, 0, 1,
+        h, FP32);
   }
 
   /** sums (cols) += column sums of x (rows, cols). */

@@ -12,9 +12,10 @@ import org.bytedeco.javacpp.Pointer;
 
 /**
  * The data-movement and flat-vector calls of {@link CudaBackend}: copies and casts, transfers
- * through pinned staging, fill, scale, axpy, and the two reductions whose result the host reads
- * (sum of squares in double, the non-finite flag). Reductions write block partials to a small
- * scratch area outside the memory pool, so they never show up in live-byte counts.
+ * through pinned staging, fill, scale, axpy, the fused AdamW update, and the two reductions whose
+ * result the host reads (sum of squares in double, the non-finite flag). Reductions write block
+ * partials to a small scratch area outside the memory pool, so they never show up in live-byte
+ * counts.
  */
 final class CudaVectorOps implements AutoCloseable {
   private static final int PARTIALS = 1024;
@@ -161,6 +162,52 @@ final class CudaVectorOps implements AutoCloseable {
     Cuda.copyToHost(hostFlag, flag, 4, stream);
     Cuda.synchronize(stream);
     return hostScratchView.getInt(PARTIALS * 8) == 0;
+  }
+
+  /**
+   * One fused AdamW update over a flat FP32 shard, as {@link
+   * dev.sparkspeed.zero.backend.Backend#adamW}.
+   */
+  void adamW(
+      Tensor param,
+      Tensor grad,
+      Tensor m,
+      Tensor v,
+      float lr,
+      float beta1,
+      float beta2,
+      float eps,
+      float weightDecay,
+      float gradScale,
+      int step) {
+    if (step < 1) {
+      throw new IllegalArgumentException("adamW step " + step + " must be 1 or more");
+    }
+    long n = param.size();
+    long pp = tensors.ptr(param, FP32, n, "param");
+    long pg = tensors.ptr(grad, FP32, n, "grad");
+    long pm = tensors.ptr(m, FP32, n, "adam m");
+    long pv = tensors.ptr(v, FP32, n, "adam v");
+    float bc1 = (float) (1.0 - Math.pow(beta1, step));
+    float sqrtBc2 = (float) Math.sqrt(1.0 - Math.pow(beta2, step));
+    kernels.elementwise(
+        "adamw_kernel",
+        n,
+        kernels
+            .args()
+            .ptr(pp)
+            .ptr(pg)
+            .ptr(pm)
+            .ptr(pv)
+            .i64(n)
+            .f32(lr)
+            .f32(beta1)
+            .f32(beta2)
+            .f32(eps)
+            .f32(weightDecay)
+            .f32(gradScale)
+            .f32(bc1)
+            .f32(sqrtBc2));
   }
 
   @Override
