@@ -112,6 +112,11 @@ final class EngineMeta {
     return r.manifest().meta().engineState().path("precision").asText("");
   }
 
+  /** Adam and AdamW keep the same moments; SGD's momentum buffer is another quantity. */
+  private static String family(String optimizer) {
+    return optimizer.startsWith("adam") ? "adam" : optimizer;
+  }
+
   /**
    * Fails, naming both sides, when the checkpoint was saved for another model or lacks a tensor
    * this engine's optimizer keeps. The world size and ZeRO stage may differ (elastic reload).
@@ -129,6 +134,20 @@ final class EngineMeta {
               + mine
               + "; use the checkpoint's model config, or consolidate it and start from its weights"
               + " with --init-from");
+    }
+    String savedOpt = r.manifest().meta().engineState().path("optimizer").asText("");
+    String myOpt = engine.settings().optimizer().type().name().toLowerCase(Locale.ROOT);
+    if (!savedOpt.isEmpty() && !family(savedOpt).equals(family(myOpt))) {
+      throw new IllegalArgumentException(
+          "checkpoint "
+              + r.tag()
+              + " holds the moments of optimizer "
+              + savedOpt
+              + ", which mean something else to this run's "
+              + myOpt
+              + "; use "
+              + savedOpt
+              + ", or consolidate the checkpoint and start from its weights with --init-from");
     }
     EngineState st = engine.state();
     for (String name : st.optimizerTensors()) {
