@@ -51,8 +51,9 @@ final class StatePieces {
     int rank = engine.communicator().rank();
     Partition part = new Partition(st.total(), engine.communicator().worldSize());
     String rankFile = CheckpointFormat.rankFile(rank);
+    // With more ranks than elements to spread, the last ranks' shards lie past Ψ and are empty.
     long lo = Math.min(part.start(rank), st.total());
-    long hi = part.end(rank);
+    long hi = Math.min(part.end(rank), st.total());
     List<Piece> out = new ArrayList<>();
     for (String name : st.optimizerTensors()) {
       split(out, rankFile, name, lo, hi, DType.FP32);

@@ -1,5 +1,6 @@
 package dev.sparkspeed.zero.engine.checkpoint;
 
+import dev.sparkspeed.zero.backend.Backend;
 import dev.sparkspeed.zero.backend.cpu.CpuBackend;
 import dev.sparkspeed.zero.comm.Communicator;
 import dev.sparkspeed.zero.comm.LoopbackRing;
@@ -9,6 +10,7 @@ import dev.sparkspeed.zero.engine.ZeroEngine;
 import dev.sparkspeed.zero.model.Batch;
 import dev.sparkspeed.zero.model.Gpt2Config;
 import dev.sparkspeed.zero.model.Gpt2Model;
+import dev.sparkspeed.zero.model.Model;
 import dev.sparkspeed.zero.optim.LossScaler;
 import dev.sparkspeed.zero.optim.LrSchedule;
 import dev.sparkspeed.zero.optim.OptimizerSpec;
@@ -21,6 +23,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
 /**
@@ -69,6 +72,13 @@ final class TrainingRanks {
 
   static <R> List<R> run(int world, TrainSettings s, Gpt2Config model, Body<R> body)
       throws Exception {
+    return run(world, s, (be, w) -> new Gpt2Model(model, be, GLOBAL / w, T), body);
+  }
+
+  /** Runs {@code body} with models from {@code models} (backend, world size → model). */
+  static <R> List<R> run(
+      int world, TrainSettings s, BiFunction<Backend, Integer, Model> models, Body<R> body)
+      throws Exception {
     List<Communicator> comms = LoopbackRing.open(world);
     ExecutorService pool = Executors.newFixedThreadPool(world, r -> new Thread(r, "test-rank"));
     try {
@@ -79,7 +89,7 @@ final class TrainingRanks {
                 () -> {
                   try (Allocator host = new Allocator("test-rank");
                       CpuBackend be = new CpuBackend();
-                      Gpt2Model m = new Gpt2Model(model, be, GLOBAL / world, T);
+                      Model m = models.apply(be, world);
                       ZeroEngine engine = new ZeroEngine(m, be, c, s)) {
                     return body.run(engine, host);
                   }
