@@ -15,6 +15,7 @@ import dev.sparkspeed.zero.tensor.Allocator;
 import dev.sparkspeed.zero.tensor.DType;
 import dev.sparkspeed.zero.tensor.Tensor;
 import dev.sparkspeed.zero.train.Args;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -31,11 +32,26 @@ import java.util.concurrent.Future;
  * step_s=… tokens_per_s=… model_gflops_per_s=… gemm_s=… attention_s=… elementwise_s=… optimizer_s=…
  * model_state_bytes=…} (medians; the split is rank 0's mean per step). With several ranks they run
  * as threads of this JVM over the loopback TCP ring and share its cores.
+ *
+ * <p>{@code --save-every N [--async-save] [--save-dir DIR]} instead measures what checkpoints add:
+ * blocks of N steps alternate between plain and saving (see {@link SaveOverhead}), and the result
+ * line is {@code RESULT plain_step_s=… saving_step_s=… save_overhead=… saves=…}.
  */
 public final class StepBench {
   private static final Set<String> OPTIONS =
       Set.of(
-          "model", "batch", "seq", "steps", "warmup", "ranks", "zero-stage", "precision", "seed");
+          "model",
+          "batch",
+          "seq",
+          "steps",
+          "warmup",
+          "ranks",
+          "zero-stage",
+          "precision",
+          "seed",
+          "save-every",
+          "async-save!",
+          "save-dir");
 
   private StepBench() {}
 
@@ -53,6 +69,17 @@ public final class StepBench {
         TrainSettings.simple(1e-4, a.getInt("seed", 1))
             .withStage(stage)
             .withPrecision(p, LossScaler::none);
+    int saveEvery = a.getInt("save-every", 0);
+    if (saveEvery > 0) {
+      Path dir =
+          Path.of(
+              a.get(
+                  "save-dir",
+                  Path.of(System.getProperty("java.io.tmpdir"), "sparkspeed-save-bench")
+                      .toString()));
+      SaveOverhead.run(cfg, b, t, steps, warmup, s, ranks, saveEvery, a.flag("async-save"), dir);
+      return;
+    }
     List<Communicator> comms = LoopbackRing.open(ranks);
     ExecutorService pool = Executors.newFixedThreadPool(ranks, r -> new Thread(r, "bench-rank"));
     try {

@@ -76,6 +76,25 @@ public final class CheckpointLocator {
   }
 
   /**
+   * The tags to try, in order: the one {@code latest} names (if any), then every other committed
+   * checkpoint, newest first. Nothing is opened; a caller that loads from several readers at once
+   * (the ranks of a job) walks this list and agrees on the first tag every reader can load.
+   */
+  public static List<String> candidates(CheckpointStore store) throws IOException {
+    List<String> out = new ArrayList<>();
+    String hinted = readLatestHint(store);
+    if (hinted != null) {
+      out.add(hinted);
+    }
+    for (CommitMarker m : committedNewestFirst(store)) {
+      if (!m.tag().equals(hinted)) {
+        out.add(m.tag());
+      }
+    }
+    return out;
+  }
+
+  /**
    * Every tag directory with a readable marker, newest (highest step, then greatest tag) first.
    * Markers that cannot be parsed are skipped with a warning.
    */

@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.node.NullNode;
  * @param dataCursor where the data feed stands (epoch, batches consumed, ...)
  * @param rngStates random generator states, as the engine records them
  * @param lossScaler dynamic loss scaler state (scale, good steps, ...)
+ * @param engineState the engine's own counters and settings (applied steps, precision, optimizer)
  */
 public record CheckpointMeta(
     long step,
@@ -24,7 +25,8 @@ public record CheckpointMeta(
     JsonNode deepspeedConfig,
     JsonNode dataCursor,
     JsonNode rngStates,
-    JsonNode lossScaler) {
+    JsonNode lossScaler,
+    JsonNode engineState) {
 
   public CheckpointMeta {
     if (step < 0) {
@@ -41,6 +43,29 @@ public record CheckpointMeta(
     dataCursor = orNull(dataCursor);
     rngStates = orNull(rngStates);
     lossScaler = orNull(lossScaler);
+    engineState = orNull(engineState);
+  }
+
+  /** Metadata without engine state, for writers other than the engine. */
+  public CheckpointMeta(
+      long step,
+      int worldSize,
+      int zeroStage,
+      JsonNode modelConfig,
+      JsonNode deepspeedConfig,
+      JsonNode dataCursor,
+      JsonNode rngStates,
+      JsonNode lossScaler) {
+    this(
+        step,
+        worldSize,
+        zeroStage,
+        modelConfig,
+        deepspeedConfig,
+        dataCursor,
+        rngStates,
+        lossScaler,
+        null);
   }
 
   private static JsonNode orNull(JsonNode n) {

@@ -40,6 +40,7 @@ public final class ManifestCodec {
     root.set("data_cursor", meta.dataCursor());
     root.set("rng_states", meta.rngStates());
     root.set("loss_scaler", meta.lossScaler());
+    root.set("engine_state", meta.engineState());
     ObjectNode checksum = root.putObject("checksum");
     checksum.put("algorithm", "crc32c");
     checksum.put("chunk_bytes", m.chunkBytes());
@@ -149,7 +150,8 @@ public final class ManifestCodec {
             JsonCheck.any(root, "deepspeed_config"),
             JsonCheck.any(root, "data_cursor"),
             JsonCheck.any(root, "rng_states"),
-            JsonCheck.any(root, "loss_scaler"));
+            JsonCheck.any(root, "loss_scaler"),
+            JsonCheck.any(root, "engine_state"));
     int chunk = chunkBytes(c, c.object(root, "checksum"));
     List<FileEntry> files = new ArrayList<>();
     for (JsonNode f : c.array(root, "files")) {

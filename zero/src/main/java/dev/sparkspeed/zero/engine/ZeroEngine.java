@@ -314,6 +314,54 @@ public final class ZeroEngine implements AutoCloseable {
     return part;
   }
 
+  /** This rank's training state, for checkpoints: its optimizer range, counters and weights. */
+  public EngineState state() {
+    return new EngineState(this);
+  }
+
+  /** The backend the engine's tensors live on. */
+  public Backend backend() {
+    return be;
+  }
+
+  /** The communicator of the job's ranks. */
+  public Communicator communicator() {
+    return comm;
+  }
+
+  ShardedOptimizer optimizer() {
+    return opt;
+  }
+
+  /** The first and one-past-last element of the flat parameters this rank's optimizer owns. */
+  long from() {
+    return from;
+  }
+
+  long to() {
+    return to;
+  }
+
+  /** The model-precision weights: all Ψ (padded) at stages 0–2, this rank's shard at stage 3. */
+  Tensor modelWeights() {
+    return paramsFull != null ? paramsFull : paramShard;
+  }
+
+  /** Sets the step counters after a checkpoint's master weights and moments were loaded. */
+  void restoreCounters(int applied, long global) {
+    if (applied < 0 || global < applied) {
+      throw new IllegalArgumentException(
+          "applied steps " + applied + " and global steps " + global + " are inconsistent");
+    }
+    this.appliedSteps = applied;
+    this.globalSteps = global;
+  }
+
+  /** Rebuilds the model-precision weights from the master weights. A collective at stages 1–2. */
+  void republish() {
+    publishParams();
+  }
+
   @Override
   public void close() {
     params.close();

@@ -1,11 +1,14 @@
 package dev.sparkspeed.zero.train;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkspeed.zero.backend.Backend;
 import dev.sparkspeed.zero.backend.cpu.CpuBackend;
+import dev.sparkspeed.zero.checkpoint.HfGpt2Weights;
 import dev.sparkspeed.zero.comm.SingleRankCommunicator;
 import dev.sparkspeed.zero.engine.TrainSettings;
 import dev.sparkspeed.zero.engine.ZeroEngine;
-import dev.sparkspeed.zero.model.Batch;
 import dev.sparkspeed.zero.model.Gpt2Config;
 import dev.sparkspeed.zero.model.Gpt2Model;
 import dev.sparkspeed.zero.model.LlmcCheckpoint;
@@ -21,14 +24,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
-import java.util.SplittableRandom;
 
 /**
  * Trains a byte-level GPT in this process on a text file (or the generated corpus), prints the loss
  * as it falls and a generated sample, and ends with {@code RESULT steps=N loss=X params_sha256=H}.
- * {@code --init-from FILE} starts from an llm.c model file instead of a fresh initialisation (its
- * shape is the model unless --model is given, which must then match); {@code --save-llmc FILE}
- * writes the trained weights in llm.c's format.
+ *
+ * <p>With {@code --output DIR} it resumes from the newest committed checkpoint there and saves
+ * every {@code --save-every N} steps and at the end ({@code --keep-last K}, {@code --async-save});
+ * {@code --stop-after N} ends the process after step N without a final save, as an interruption
+ * would. {@code --init-from DIR} starts from Hugging Face GPT-2 weights (config.json and
+ * model.safetensors), e.g. a consolidated checkpoint. {@code --init-from FILE} with an llm.c model
+ * file (gpt2_*.bin) starts from it instead; {@code --save-llmc FILE} writes the trained weights in
+ * llm.c's format.
  */
 public final class LocalTrainer {
   private static final Set<String> OPTIONS =
@@ -42,8 +49,14 @@ public final class LocalTrainer {
           "seed",
           "print-every",
           "sample",
+          "output",
+          "save-every",
+          "keep-last",
+          "async-save!",
+          "stop-after",
           "init-from",
           "save-llmc");
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private LocalTrainer() {}
 
@@ -52,7 +65,9 @@ public final class LocalTrainer {
     Path initFrom = a.has("init-from") ? Path.of(a.get("init-from", "")) : null;
     Gpt2Config cfg =
         initFrom != null && !a.has("model")
-            ? LlmcCheckpoint.readConfig(initFrom)
+            ? (Files.isDirectory(initFrom)
+                ? HfGpt2Weights.config(initFrom)
+                : LlmcCheckpoint.readConfig(initFrom))
             : Gpt2Config.preset(a.get("model", "gpt2-mini"));
     if (cfg.vocabSize() != 256) {
       throw new IllegalArgumentException(
@@ -61,6 +76,7 @@ public final class LocalTrainer {
               + cfg.vocabSize());
     }
     int steps = a.getInt("steps", 300);
+    int stopAfter = a.getInt("stop-after", steps);
     int b = a.getInt("batch", 8);
     int t = a.getInt("seq", Math.min(64, cfg.blockSize()));
     double lr = a.getDouble("lr", 3e-3);
@@ -70,16 +86,13 @@ public final class LocalTrainer {
         a.has("data")
             ? Files.readAllBytes(Path.of(a.get("data", "")))
             : TinyCorpus.generate(200_000, seed).getBytes(StandardCharsets.UTF_8);
-    if (text.length < t + 2) {
-      throw new IllegalArgumentException(
-          "--data has " + text.length + " bytes; need more than " + (t + 1));
-    }
+    long warmup = Math.max(2, steps / 20);
     TrainSettings s =
         new TrainSettings(
             0,
             dev.sparkspeed.zero.engine.Precision.FP32,
             OptimizerSpec.adamW(lr, 0.1),
-            LrSchedule.warmupCosineLr(lr, steps, 0.0, Math.max(2, steps / 20), 0.1, "linear"),
+            LrSchedule.warmupCosineLr(lr, Math.max(steps, warmup), 0.0, warmup, 0.1, "linear"),
             1.0,
             1,
             500_000_000L,
@@ -90,51 +103,87 @@ public final class LocalTrainer {
     try (Allocator host = new Allocator("trainer");
         Backend be = new CpuBackend();
         Gpt2Model model = new Gpt2Model(cfg, be, b, t);
-        ZeroEngine engine = new ZeroEngine(model, be, new SingleRankCommunicator(be), s)) {
-      Tensor in = Tensor.whole(host.allocate("inputs", DType.INT32, (long) b * t));
-      Tensor tg = Tensor.whole(host.allocate("targets", DType.INT32, (long) b * t));
-      Tensor params =
-          Tensor.whole(host.allocate("export", DType.FP32, model.table().totalElements()));
+        ZeroEngine engine = new ZeroEngine(model, be, new SingleRankCommunicator(be), s);
+        ByteBatches data = new ByteBatches(text, b, t, host);
+        TrainerCheckpoints ck =
+            TrainerCheckpoints.of(a, engine, settingsJson(b, lr, steps, warmup), seed)) {
       if (initFrom != null) {
-        LlmcCheckpoint.read(initFrom, cfg, params);
-        engine.loadParams(params);
+        Tensor w = loadInit(initFrom, cfg, host);
+        engine.loadParams(w);
+        w.storage().close();
+        System.out.println("initialised from " + initFrom);
       }
-      SplittableRandom r = new SplittableRandom(seed);
+      int done = ck.resume(engine);
       float loss = Float.NaN;
       long t0 = System.nanoTime();
-      for (int step = 1; step <= steps; step++) {
-        for (int row = 0; row < b; row++) {
-          int start = r.nextInt(text.length - t - 1);
-          for (int j = 0; j < t; j++) {
-            in.ints().put(row * t + j, text[start + j] & 0xff);
-            tg.ints().put(row * t + j, text[start + j + 1] & 0xff);
-          }
-        }
-        loss = engine.step(List.of(new Batch(in, tg))).loss();
-        if (step == 1 || step % every == 0 || step == steps) {
+      int last = Math.min(steps, stopAfter);
+      for (int step = done + 1; step <= last; step++) {
+        loss = engine.step(List.of(data.batch(ck.dataSeed(), step))).loss();
+        if (step == done + 1 || step % every == 0 || step == steps) {
           System.out.printf(
               "step %5d/%d  loss %.4f  %.1f ms/step%n",
-              step, steps, loss, (System.nanoTime() - t0) / 1e6 / step);
+              step, steps, loss, (System.nanoTime() - t0) / 1e6 / (step - done));
+        }
+        if (step < stopAfter || step == steps) {
+          ck.afterStep(engine, step, steps);
         }
       }
+      ck.finish();
+      Tensor params =
+          Tensor.whole(host.allocate("export", DType.FP32, model.table().totalElements()));
       engine.copyParamsTo(params);
       if (a.has("save-llmc")) {
         LlmcCheckpoint.write(Path.of(a.get("save-llmc", "")), cfg, params);
       }
-      int[] prompt = "The ".chars().toArray();
-      int[] gen = Sampler.generate(cfg, be, params, prompt, a.getInt("sample", 200), 0.8, seed, t);
-      StringBuilder sb = new StringBuilder("The ");
-      for (int g : gen) {
-        sb.append((char) g);
-      }
-      System.out.println("--- sample ---");
-      System.out.println(sb);
-      System.out.println("--------------");
+      printSample(cfg, be, params, a.getInt("sample", 200), seed, t);
       System.out.printf(
-          "RESULT steps=%d loss=%.6f params_sha256=%s%n", steps, loss, ParamHash.sha256(params));
-      in.storage().close();
-      tg.storage().close();
+          "RESULT steps=%d loss=%.6f params_sha256=%s%n",
+          Math.max(done, last), loss, ParamHash.sha256(params));
       params.storage().close();
     }
+  }
+
+  /** Weights from a Hugging Face directory (config.json, model.safetensors) or an llm.c file. */
+  private static Tensor loadInit(Path from, Gpt2Config cfg, Allocator host) throws IOException {
+    if (Files.isDirectory(from)) {
+      return HfGpt2Weights.load(from, cfg, host);
+    }
+    Tensor w =
+        Tensor.whole(host.allocate("init", DType.FP32, Gpt2Model.table(cfg).totalElements()));
+    LlmcCheckpoint.read(from, cfg, w);
+    return w;
+  }
+
+  private static void printSample(
+      Gpt2Config cfg, Backend be, Tensor params, int count, long seed, int t) {
+    if (count <= 0) {
+      return;
+    }
+    int[] prompt = "The ".chars().toArray();
+    int[] gen = Sampler.generate(cfg, be, params, prompt, count, 0.8, seed, t);
+    StringBuilder sb = new StringBuilder("The ");
+    for (int g : gen) {
+      sb.append((char) g);
+    }
+    System.out.println("--- sample ---");
+    System.out.println(sb);
+    System.out.println("--------------");
+  }
+
+  /** The run's settings in DeepSpeed's terms, recorded in its checkpoints. */
+  private static JsonNode settingsJson(int b, double lr, int steps, long warmup) {
+    ObjectNode o = JSON.createObjectNode();
+    o.put("train_micro_batch_size_per_gpu", b);
+    o.put("gradient_accumulation_steps", 1);
+    o.put("gradient_clipping", 1.0);
+    ObjectNode opt = o.putObject("optimizer").put("type", "AdamW");
+    opt.putObject("params").put("lr", lr).put("weight_decay", 0.1);
+    ObjectNode sch = o.putObject("scheduler").put("type", "WarmupCosineLR");
+    sch.putObject("params")
+        .put("total_num_steps", steps)
+        .put("warmup_num_steps", warmup)
+        .put("cos_min_ratio", 0.1);
+    o.putObject("zero_optimization").put("stage", 0);
+    return o;
   }
 }
