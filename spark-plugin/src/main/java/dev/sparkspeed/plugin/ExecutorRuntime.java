@@ -36,7 +36,7 @@ public final class ExecutorRuntime {
   /** Loads the native libraries and registers the gauges; called by the executor plugin. */
   static ExecutorRuntime start(PluginContext ctx) {
     long t0 = System.nanoTime();
-    int threads = CpuBackend.blasThreads();
+    int threads = CpuBackend.setBlasThreads(Math.max(1, ctx.conf().getInt("spark.task.cpus", 1)));
     ExecutorRuntime rt = new ExecutorRuntime(ctx, threads);
     rt.register(ctx.metricRegistry());
     CURRENT.set(rt);

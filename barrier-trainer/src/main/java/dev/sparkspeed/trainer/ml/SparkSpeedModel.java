@@ -127,6 +127,16 @@ public final class SparkSpeedModel extends Model<SparkSpeedModel> implements MLW
     return this;
   }
 
+  public SparkSpeedModel setSeqLen(int v) {
+    set(shared.seqLen, v);
+    return this;
+  }
+
+  public SparkSpeedModel setTokenizer(String v) {
+    set(shared.tokenizer, v);
+    return this;
+  }
+
   public SparkSpeedModel setPredictionCol(String v) {
     set(predictionCol, v);
     return this;

@@ -14,7 +14,7 @@ final class RankBackend {
 
   /**
    * @param gpu the GPU Spark assigned to the task, or -1
-   * @param cpus cores the task may use: the backend's thread count for non-GEMM kernels
+   * @param cpus cores the task may use: the backend's threads for non-GEMM kernels and OpenBLAS's
    * @throws UnsupportedOperationException for "cuda", which this build cannot run
    */
   static Backend open(SparkSpeedConfig.Device device, int gpu, int cpus) {
@@ -26,6 +26,8 @@ final class RankBackend {
     if (gpu >= 0) {
       LOG.info("task has GPU {} but trains on the CPU backend (device {})", gpu, device);
     }
+    // Each rank gets its task's cores; several ranks in one executor share the process-wide pool.
+    CpuBackend.setBlasThreads(Math.max(1, cpus));
     return new CpuBackend(Math.max(1, cpus), Long.MAX_VALUE);
   }
 }
