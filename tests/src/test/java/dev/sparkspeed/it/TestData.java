@@ -47,24 +47,16 @@ final class TestData {
     return rows;
   }
 
-  /** A DataFrame of {@code parts.size()} partitions holding exactly these rows, in this order. */
+  /** A DataFrame whose partition i holds exactly {@code parts.get(i)}, in order. */
   static Dataset<Row> frame(SparkSession spark, List<List<Row>> parts, StructType schema) {
-    List<Row> all = new ArrayList<>();
-    parts.forEach(all::addAll);
-    // parallelize slices a list at i·n/k, so equal halves come back as the given parts.
-    for (int i = 0; i < parts.size(); i++) {
-      int expected =
-          (int) ((long) (i + 1) * all.size() / parts.size())
-              - (int) ((long) i * all.size() / parts.size());
-      if (parts.get(i).size() != expected) {
-        throw new IllegalArgumentException("parts must be the i·n/k slices of their rows");
-      }
-    }
+    List<List<Row>> copies = new ArrayList<>();
+    parts.forEach(p -> copies.add(new ArrayList<>(p)));
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    return spark.createDataFrame(jsc.parallelize(all, parts.size()), schema);
+    return spark.createDataFrame(
+        jsc.parallelize(copies, copies.size()).flatMap(List::iterator), schema);
   }
 
-  /** {@code rows} cut into {@code k} slices the way {@code parallelize} cuts them. */
+  /** {@code rows} cut into {@code k} contiguous slices of (nearly) equal size. */
   static List<List<Row>> slices(List<Row> rows, int k) {
     List<List<Row>> out = new ArrayList<>();
     for (int i = 0; i < k; i++) {

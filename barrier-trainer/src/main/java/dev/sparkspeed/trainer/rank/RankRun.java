@@ -15,6 +15,7 @@ import dev.sparkspeed.trainer.ModelSpec;
 import dev.sparkspeed.trainer.SparkSpeedException;
 import dev.sparkspeed.trainer.TrainOptions;
 import dev.sparkspeed.zero.backend.Backend;
+import dev.sparkspeed.zero.comm.CommException;
 import dev.sparkspeed.zero.comm.Communicator;
 import dev.sparkspeed.zero.comm.RingConfig;
 import dev.sparkspeed.zero.comm.RingEndpoint;
@@ -30,6 +31,7 @@ import dev.sparkspeed.zero.tensor.Tensor;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
@@ -52,6 +54,9 @@ public final class RankRun {
 
   /** Arrow memory a rank's feed may hold: a few record batches. */
   static final long FEED_MEMORY_BYTES = 256L << 20;
+
+  /** How long a rank whose ring broke waits before failing; see {@link #yieldToFailedPeer}. */
+  static final Duration PEER_FAILURE_GRACE = Duration.ofSeconds(2);
 
   private final RankJob job;
   private final TrainOptions o;
@@ -243,18 +248,24 @@ public final class RankRun {
     double[] seconds = new double[(int) total];
     ZeroEngine.StepResult last = null;
     LOG.info("rank {}/{}: {} units, epoch plan {}, {} steps", rank, world, p.count(), plan, total);
-    for (int s = 0; s < total; s++) {
-      ctx.checkCancelled();
-      long t0 = System.nanoTime();
-      last = engine.step(feed.next());
-      seconds[s] = (System.nanoTime() - t0) / 1e9;
-      losses[s] = last.loss();
-      progress.step(s + 1, seconds[s], last, engine, be.liveBytes());
-      if (s == 0 && rank == 0 && ctx.stageAttempt() < o.failStageAttempts()) {
-        throw new InjectedFailure(ctx.stageAttempt(), o.failStageAttempts());
+    float[] params;
+    try {
+      for (int s = 0; s < total; s++) {
+        ctx.checkCancelled();
+        long t0 = System.nanoTime();
+        last = engine.step(feed.next());
+        seconds[s] = (System.nanoTime() - t0) / 1e9;
+        losses[s] = last.loss();
+        progress.step(s + 1, seconds[s], last, engine, be.liveBytes());
+        if (s == 0 && rank == 0 && ctx.stageAttempt() < o.failStageAttempts()) {
+          throw new InjectedFailure(ctx.stageAttempt(), o.failStageAttempts());
+        }
       }
+      params = exportParams(engine, model);
+    } catch (CommException e) {
+      yieldToFailedPeer();
+      throw e;
     }
-    float[] params = exportParams(engine, model);
     return new RankResult(
         rank,
         ctx.stageAttempt(),
@@ -268,6 +279,24 @@ public final class RankRun {
         feed.unitsPerStep(),
         last.lossScale(),
         engine.modelStateBytes());
+  }
+
+  /**
+   * A broken ring usually means another rank failed first. Spark reports the first task failure it
+   * hears of as the stage's failure, so this rank waits a moment (or until Spark kills it) before
+   * failing: the other rank's own error, not "connection closed", then explains the stage failure
+   * and the job's.
+   */
+  private void yieldToFailedPeer() {
+    long end = System.nanoTime() + PEER_FAILURE_GRACE.toNanos();
+    try {
+      while (System.nanoTime() < end) {
+        ctx.checkCancelled();
+        Thread.sleep(50);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** All ranks take part (a collective at ZeRO stage 1+); rank 0 keeps the copy. */
