@@ -72,20 +72,11 @@ public final class Main {
 
   private Main() {}
 
+  /** {@code [train] --option value ...}; no options runs the quickstart. */
   public static void main(String[] argv) {
-    if (argv.length > 0 && !argv[0].equals("train")) {
-      System.err.println(
-          "usage: train --deepspeed ds_config.json --model PRESET|model.json --data PATH|TABLE"
-              + " --text-column C ... (see dev.sparkspeed.trainer.Main); no arguments runs the"
-              + " quickstart");
-      System.exit(2);
-    }
-    if (System.getProperty("log4j2.configurationFile") == null
-        && Main.class.getResource("/log4j2.properties") == null) {
-      System.setProperty(
-          "log4j2.configurationFile", "dev/sparkspeed/trainer/log4j2-cli.properties");
-    }
-    run(new Args(argv, argv.length == 0 ? 0 : 1, OPTIONS), System.out);
+    CliLogging.quiet();
+    int from = argv.length > 0 && argv[0].equals("train") ? 1 : 0;
+    run(new Args(argv, from, OPTIONS), System.out);
   }
 
   /** Trains as the command line says and prints the progress, the sample and the RESULT line. */
