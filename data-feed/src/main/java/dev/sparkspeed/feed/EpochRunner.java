@@ -110,12 +110,12 @@ final class EpochRunner<U> implements AutoCloseable {
       next();
     }
     FeedCursor now = cursor();
-    check("rows read", now.rowsConsumed(), cursor.rowsConsumed(), cursor);
-    check("shuffle state", now.rngState(), cursor.rngState(), cursor);
-    check("batch digest", now.digest(), cursor.digest(), cursor);
+    check("rows read", now.rowsConsumed(), cursor.rowsConsumed(), cursor, false);
+    check("shuffle state", now.rngState(), cursor.rngState(), cursor, true);
+    check("batch digest", now.digest(), cursor.digest(), cursor, true);
   }
 
-  private void check(String what, long replayed, long saved, FeedCursor cursor) {
+  private void check(String what, long replayed, long saved, FeedCursor cursor, boolean hex) {
     if (replayed != saved) {
       throw new FeedException(
           "resuming column '"
@@ -127,9 +127,9 @@ final class EpochRunner<U> implements AutoCloseable {
               + ": the replay's "
               + what
               + " is "
-              + Long.toHexString(replayed)
+              + (hex ? Long.toHexString(replayed) : Long.toString(replayed))
               + ", the checkpoint saved "
-              + Long.toHexString(saved)
+              + (hex ? Long.toHexString(saved) : Long.toString(saved))
               + "; this partition no longer yields the rows it did (other input files, another"
               + " partitioning or other feed settings), so the batch sequence would differ");
     }

@@ -112,7 +112,8 @@ public final class FeatureBatcher implements AutoCloseable {
 
   /**
    * Rows in one pass over the source that survive the null policies: what this rank reports for
-   * {@link EpochPlan#forRows}.
+   * {@link EpochPlan#forRows}. Call it before starting an epoch: it opens a pass of its own, which
+   * may close the epoch's pass.
    */
   public long countRows() {
     FeatureRowReader counter = reader();

@@ -133,7 +133,8 @@ public final class TokenBatcher implements AutoCloseable {
 
   /**
    * Tokens in one pass over the source, separators included: what this rank reports for {@link
-   * EpochPlan#forTokens}. Reads (and for text, tokenizes) the whole partition.
+   * EpochPlan#forTokens}. Reads (and for text, tokenizes) the whole partition. Call it before
+   * starting an epoch: it opens a pass of its own, which may close the epoch's pass.
    */
   public long countTokens() {
     TokenBlockReader counter = reader();

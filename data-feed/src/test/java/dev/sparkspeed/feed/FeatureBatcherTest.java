@@ -163,4 +163,18 @@ class FeatureBatcherTest {
       assertTrue(e.getMessage().contains("FixedSizeList(4)"), e.getMessage());
     }
   }
+
+  @Test
+  void aPartitionWhoseRowsAreAllSkippedFailsInsteadOfLoopingForever() {
+    ColumnSpec lenient = Y.withNulls(NullPolicy.SKIP);
+    try (ListBatchSource src = rows(3, List.of(0, 1, 2));
+        FeatureBatcher batcher =
+            new FeatureBatcher(FeatureBatcher.Config.regression(X, lenient, 2), src, host)) {
+      assertEquals(0, batcher.countRows());
+      // A plan built from wrong counts: the feed itself must notice the empty partition.
+      batcher.start(0, EpochPlan.forRows(new long[] {4}, 2, EpochPolicy.WRAP));
+      FeedException e = assertThrows(FeedException.class, batcher::next);
+      assertTrue(e.getMessage().contains("found no data"), e.getMessage());
+    }
+  }
 }

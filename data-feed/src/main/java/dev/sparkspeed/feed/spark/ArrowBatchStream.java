@@ -97,17 +97,20 @@ public final class ArrowBatchStream implements RecordBatchStream {
     if (!rows.hasNext()) {
       throw new NoSuchElementException("the partition has no more rows");
     }
-    if (allocated) {
-      for (FieldVector v : root.getFieldVectors()) {
-        v.reset();
-      }
-    } else {
-      root.allocateNew();
-      allocated = true;
-    }
     int n = 0;
     long bytes = 0;
     try {
+      if (allocated) {
+        for (FieldVector v : root.getFieldVectors()) {
+          v.reset();
+        }
+      } else {
+        for (FieldVector v : root.getFieldVectors()) {
+          v.setInitialCapacity(options.rowsPerBatch());
+        }
+        root.allocateNew();
+        allocated = true;
+      }
       while (n < options.rowsPerBatch() && bytes < options.maxBatchBytes() && rows.hasNext()) {
         Row row = rows.next();
         long position = rowsSeen++;

@@ -16,9 +16,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs {@link RingPlan}s over a rank's {@link RingLinks} on the communication thread: one selector
- * loop that keeps the outgoing and incoming data streams moving at once and reduces each chunk as
- * soon as it has arrived, straight between the tensors' direct buffers and the sockets.
+ * Runs {@link RingPlan}s over a rank's {@link RingLinks}. The communication thread receives each
+ * chunk straight into the tensors' direct buffers (or a staging slot) and reduces it as soon as it
+ * has arrived, while a {@link RingSender} writes to the right neighbour on a second thread, so the
+ * two streams and the reduction overlap.
  *
  * <p>Failure detection, so that no rank ever hangs: a closed or reset data connection fails the
  * collective at once; a neighbour that neither moves data nor sends heartbeats for 3/4 of the op
@@ -30,6 +31,7 @@ final class RingEngine implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RingEngine.class);
   private static final int SLOTS = 4;
   private static final long NOTICE_FLUSH_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+  private static final long SENDER_STOP_NANOS = TimeUnit.SECONDS.toNanos(5);
 
   private final String self;
   private final RingLinks links;
@@ -51,12 +53,12 @@ final class RingEngine implements AutoCloseable {
   private boolean rightClosed;
   private boolean broken;
 
+  private final RingSender sender;
   private RingPlan plan;
-  private int sendIdx;
+  private RingSender.Progress sending;
   private int recvIdx;
   private int recvsDone;
   private ByteBuffer receiving;
-  private boolean sendBlocked;
 
   /**
    * @param links the neighbours' connections, or null for a ring of one
@@ -80,6 +82,7 @@ final class RingEngine implements AutoCloseable {
       controlLeft = null;
       controlRight = null;
       slotMemory = new HostBuffer[0];
+      sender = null;
       return;
     }
     long now = System.nanoTime();
@@ -95,6 +98,8 @@ final class RingEngine implements AutoCloseable {
       slotMemory[i] = memory.allocate("comm-staging", DType.FP32, cfg.chunkBytes() / 4);
       freeSlots.add(slotMemory[i].byteBuffer());
     }
+    sender =
+        new RingSender(links.dataOut, selector::wakeup, "sparkspeed-ring-send-rank" + cfg.rank());
   }
 
   /** Runs one collective to completion; throws {@link CommException} on any failure. */
@@ -109,16 +114,23 @@ final class RingEngine implements AutoCloseable {
       return;
     }
     plan = p;
-    sendIdx = 0;
     recvIdx = 0;
     recvsDone = 0;
     receiving = null;
-    sendBlocked = false;
+    sending = sender.start(p);
     try {
       loop();
     } catch (IOException e) {
       throw fail("selector failure during " + plan.name() + ": " + e, e, null);
     } finally {
+      if (!sending.finished && !sender.abortAndWait(sending, SENDER_STOP_NANOS)) {
+        // The sender may still read the caller's tensors, so the engine must not be reused.
+        broken = true;
+        log.error(
+            "{}: the sending thread did not stop within {} ms",
+            self,
+            SENDER_STOP_NANOS / 1_000_000);
+      }
       received.clear();
       freeSlots.clear();
       for (HostBuffer b : slotMemory) {
@@ -134,11 +146,16 @@ final class RingEngine implements AutoCloseable {
     long now = System.nanoTime();
     long lastProgress = now;
     long nextBeat = now;
-    while (sendIdx < sends.size() || recvsDone < recvs.size()) {
+    while (sending.sendsDone < sends.size() || recvsDone < recvs.size()) {
       if (closeRequested) {
         throw fail("closed its communicator during " + plan.name(), null, null);
       }
-      boolean moved = pumpRecvs() | pumpSends();
+      // Completing a unit counts as progress even without new bytes: a send that finished on
+      // the other thread may just have unblocked the last receive.
+      boolean moved = pumpRecvs() | consume();
+      if (sending.failure != null) {
+        throw peerClosed(links.right, sending.failure);
+      }
       now = System.nanoTime();
       if (now - nextBeat >= 0) {
         controlLeft.queueHeartbeat(plan.seq());
@@ -153,6 +170,7 @@ final class RingEngine implements AutoCloseable {
       }
       pollControl(now);
       probeRight();
+      lastProgress = Math.max(lastProgress, sending.lastProgress);
       checkStall(now, lastProgress);
       long check = lastProgress + (now - lastProgress < stallNanos ? stallNanos : timeoutNanos);
       long wake = Math.min(nextBeat, check);
@@ -203,42 +221,17 @@ final class RingEngine implements AutoCloseable {
     return slot;
   }
 
-  private boolean pumpSends() {
-    boolean moved = false;
-    sendBlocked = false;
-    List<Send> sends = plan.sends();
-    while (sendIdx < sends.size()) {
-      Send s = sends.get(sendIdx);
-      if (recvsDone < s.afterRecvs()) {
-        break;
-      }
-      if (rightClosed) {
-        throw peerClosed(links.right, null);
-      }
-      int n;
-      try {
-        n = links.dataOut.write(s.src());
-      } catch (IOException e) {
-        throw peerClosed(links.right, e);
-      }
-      moved |= n > 0;
-      if (s.src().hasRemaining()) {
-        sendBlocked = true;
-        break;
-      }
-      sendIdx++;
-      consume();
-    }
-    return moved;
-  }
-
-  /** Completes received units in order, as far as their sends-first constraints allow. */
-  private void consume() {
+  /**
+   * Completes received units in order, as far as their sends-first constraints allow; true when it
+   * completed any.
+   */
+  private boolean consume() {
     List<Recv> recvs = plan.recvs();
+    int before = recvsDone;
     while (recvsDone < recvIdx) {
       Recv r = recvs.get(recvsDone);
-      if (sendIdx < r.afterSends()) {
-        return;
+      if (sending.sendsDone < r.afterSends()) {
+        break;
       }
       ByteBuffer data = received.poll();
       if (r.action() != null) {
@@ -252,12 +245,13 @@ final class RingEngine implements AutoCloseable {
         freeSlots.add(data);
       }
       recvsDone++;
+      sender.recvsDone(sending, recvsDone);
     }
+    return recvsDone > before;
   }
 
   private void setInterest() {
-    outKey.interestOps(
-        (sendBlocked ? SelectionKey.OP_WRITE : 0) | (rightClosed ? 0 : SelectionKey.OP_READ));
+    outKey.interestOps(rightClosed ? 0 : SelectionKey.OP_READ);
     inKey.interestOps(canReceive() ? SelectionKey.OP_READ : 0);
     for (ControlChannel c : new ControlChannel[] {controlLeft, controlRight}) {
       c.key.interestOps(
@@ -297,7 +291,7 @@ final class RingEngine implements AutoCloseable {
     }
     if (n < 0) {
       rightClosed = true;
-      if (sendIdx < plan.sends().size()) {
+      if (sending.sendsDone < plan.sends().size()) {
         throw peerClosed(links.right, null);
       }
     } else if (n > 0) {
@@ -311,7 +305,7 @@ final class RingEngine implements AutoCloseable {
     if (idle < stallNanos) {
       return;
     }
-    boolean onRight = sendBlocked;
+    boolean onRight = sending.blocked;
     boolean onLeft = canReceive() || !onRight;
     long window = 3 * heartbeatNanos;
     long ms = TimeUnit.NANOSECONDS.toMillis(idle);
@@ -459,6 +453,7 @@ final class RingEngine implements AutoCloseable {
   @Override
   public void close() {
     if (links != null) {
+      sender.close();
       links.close();
       try {
         selector.close();

@@ -18,10 +18,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@link Communicator} for CPU ranks over TCP: the ranks form a ring, each sending to its right
- * neighbour and receiving from its left, and run the bandwidth-optimal ring algorithms (see {@link
- * RingPlanner} for the exact summation order) pipelined in chunks of {@link
- * RingConfig#chunkBytes()}. Data moves between the tensors' direct buffers and the sockets without
- * per-element serialization. Ranks may be threads of one JVM or separate processes.
+ * neighbour and receiving from its left, and run the bandwidth-optimal ring algorithms, pipelined
+ * in chunks of {@link RingConfig#chunkBytes()}. Data moves between the tensors' direct buffers and
+ * the sockets without per-element serialization. Ranks may be threads of one JVM or separate
+ * processes.
+ *
+ * <p>All-reduce is a reduce-scatter then an all-gather over N segments of near-equal size (the
+ * first n mod N one element longer), N−1 steps each. Segment j is summed in FP32 in the fixed order
+ * x_j + x_(j+1) + … + x_(j−1) (ranks mod N) and rounded once for BF16/FP16; every rank then
+ * receives that one result, so all ranks end bit-identical and runs are reproducible.
+ * Reduce-scatter gives rank r segment r (of equal size), summed from x_(r+1) onward; it leaves its
+ * input unchanged, and its output may be the caller's own slice of the input. Broadcast forwards
+ * chunks along the ring from the root; barrier passes a token N−1 steps.
  *
  * <p>Joining takes two phases so the ports are known before the addresses are exchanged:
  *

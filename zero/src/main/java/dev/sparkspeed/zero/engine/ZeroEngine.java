@@ -149,7 +149,10 @@ public final class ZeroEngine implements AutoCloseable {
     }
     grads.zero();
     double lossSum = 0;
-    float scale = (float) scaler.scale();
+    int world = comm.worldSize();
+    // As in DeepSpeed, each rank's gradient is divided by the world size before the reduction, so
+    // the reduced 16-bit gradient is the mean and keeps the same fp16 headroom at any world size.
+    float scale = (float) (scaler.scale() / ((double) s.gradAccumSteps() * world));
     for (Batch b : micro) {
       float loss = model.forward(weights, b);
       if (!Float.isFinite(loss) && scaler.scale() == 1.0) {
@@ -160,18 +163,20 @@ public final class ZeroEngine implements AutoCloseable {
                 + globalSteps
                 + " on rank "
                 + comm.rank()
-                + "; lower the learning rate or enable gradient_clipping");
+                + ": "
+                + nonFiniteCause(b));
       }
       lossSum += loss;
-      model.backward(weights, scale / s.gradAccumSteps());
+      model.backward(weights, scale);
     }
     grads.finish();
     Tensor owned = grads.owned().view(0, Math.toIntExact(Math.max(1, to - from)));
     boolean countHere = s.stage() > 0 || comm.rank() == 0;
     double sumsq = countHere && to > from ? be.sumOfSquares(owned) : 0;
-    boolean finite = !countHere || to <= from || be.allFinite(owned);
+    // A sum of squares in double cannot overflow for float inputs, so it is finite exactly when
+    // every gradient is: one pass serves both the norm and the overflow check.
+    boolean finite = Double.isFinite(sumsq);
     double[] g = reduceStats(sumsq, finite ? 0 : 1, lossSum);
-    int world = comm.worldSize();
     float meanLoss = (float) (g[2] / (s.gradAccumSteps() * world));
     globalSteps++;
     if (g[1] > 0 || !Double.isFinite(g[0])) {
@@ -183,7 +188,7 @@ public final class ZeroEngine implements AutoCloseable {
       return new StepResult(
           meanLoss, Double.NaN, s.schedule().lr(appliedSteps), true, scaler.scale());
     }
-    double unscale = 1.0 / (scaler.scale() * world);
+    double unscale = 1.0 / scaler.scale();
     double norm = Math.sqrt(g[0]) * unscale;
     double coef = 1.0;
     if (s.gradientClipping() > 0) {
@@ -198,6 +203,29 @@ public final class ZeroEngine implements AutoCloseable {
     publishParams();
     scaler.update(false);
     return new StepResult(meanLoss, norm, lr, false, scaler.scale());
+  }
+
+  /**
+   * Why a loss is not finite: a bad value in the batch's FP32 features or targets, else the
+   * weights.
+   */
+  private static String nonFiniteCause(Batch b) {
+    for (Tensor t : new Tensor[] {b.inputs(), b.targets()}) {
+      if (t.dtype() != DType.FP32) {
+        continue;
+      }
+      FloatBuffer f = t.floats();
+      for (int i = 0; i < f.limit(); i++) {
+        if (!Float.isFinite(f.get(i))) {
+          return (t == b.inputs() ? "input feature " : "target ")
+              + i
+              + " of the micro-batch is "
+              + f.get(i)
+              + "; clean or impute the input data";
+        }
+      }
+    }
+    return "the parameters diverged; lower the learning rate or enable gradient_clipping";
   }
 
   private double[] reduceStats(double sumsq, double nonFinite, double lossSum) {

@@ -11,6 +11,7 @@ import java.util.List;
  * once and a training step allocates nothing.
  */
 final class ActivationSlab implements AutoCloseable {
+  static final int WIDE_ROW = 1 << 20;
   private final List<int[]> shapes = new ArrayList<>();
   private final Backend backend;
   private final String purpose;
@@ -33,9 +34,20 @@ final class ActivationSlab implements AutoCloseable {
     return shapes.size() - 1;
   }
 
+  /**
+   * The shape the slab is allocated with: one dimension while it fits an int, else rows of {@link
+   * #WIDE_ROW} elements (GPT-2 124M at B=8, T=1024 needs about 3.6·10⁹ activation floats).
+   */
+  static int[] flatShape(long elements) {
+    if (elements <= Integer.MAX_VALUE) {
+      return new int[] {(int) elements};
+    }
+    return new int[] {Math.toIntExact((elements + WIDE_ROW - 1) / WIDE_ROW), WIDE_ROW};
+  }
+
   /** Allocates the flat buffer and returns all views in reservation order. */
   Tensor[] allocate() {
-    flat = backend.allocate(purpose, DType.FP32, Math.toIntExact(total));
+    flat = backend.allocate(purpose, DType.FP32, flatShape(total));
     Tensor[] views = new Tensor[shapes.size()];
     long off = 0;
     for (int i = 0; i < views.length; i++) {

@@ -3,9 +3,10 @@ package dev.sparkspeed.zero.optim;
 /**
  * fp16 loss scaling with DeepSpeed's rules. Dynamic (loss_scale 0): start at 2^initial_scale_power;
  * on overflow skip the step and, once hysteresis is used up, halve the scale (never below
- * min_loss_scale; overflowing at the minimum fails); after loss_scale_window clean steps since the
- * last overflow, double it. Static (loss_scale &gt; 0): a fixed scale and overflowing steps are
- * skipped. With bf16 or fp32 the scale is 1 and never changes.
+ * min_loss_scale; overflowing at the minimum fails); on a clean step that follows a positive
+ * multiple of loss_scale_window clean steps since the last overflow (or the start), double it.
+ * Static (loss_scale &gt; 0): a fixed scale and overflowing steps are skipped. With bf16 or fp32
+ * the scale is 1 and never changes.
  */
 public final class LossScaler {
   private final boolean dynamic;
@@ -95,7 +96,10 @@ public final class LossScaler {
       if (consecutiveHysteresis) {
         curHysteresis = hysteresis;
       }
-      if ((iter - lastOverflowIter) % window == 0) {
+      // DeepSpeed counts the clean iterations before this one since the last overflow (or the
+      // start) and doubles when that count is a positive multiple of the window.
+      long stable = iter - lastOverflowIter - 1;
+      if (stable > 0 && stable % window == 0) {
         if (!consecutiveHysteresis) {
           curHysteresis = hysteresis;
         }

@@ -135,7 +135,8 @@ public final class Allocator implements AutoCloseable {
   public static final class LeakException extends IllegalStateException {
     private static final long serialVersionUID = 1L;
 
-    LeakException(String message) {
+    /** A leak report; used by every allocator that counts bytes per purpose. */
+    public LeakException(String message) {
       super(message);
     }
   }

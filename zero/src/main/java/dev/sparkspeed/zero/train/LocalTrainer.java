@@ -8,6 +8,7 @@ import dev.sparkspeed.zero.engine.ZeroEngine;
 import dev.sparkspeed.zero.model.Batch;
 import dev.sparkspeed.zero.model.Gpt2Config;
 import dev.sparkspeed.zero.model.Gpt2Model;
+import dev.sparkspeed.zero.model.LlmcCheckpoint;
 import dev.sparkspeed.zero.optim.LossScaler;
 import dev.sparkspeed.zero.optim.LrSchedule;
 import dev.sparkspeed.zero.optim.OptimizerSpec;
@@ -25,20 +26,38 @@ import java.util.SplittableRandom;
 /**
  * Trains a byte-level GPT in this process on a text file (or the generated corpus), prints the loss
  * as it falls and a generated sample, and ends with {@code RESULT steps=N loss=X params_sha256=H}.
+ * {@code --init-from FILE} starts from an llm.c model file instead of a fresh initialisation (its
+ * shape is the model unless --model is given, which must then match); {@code --save-llmc FILE}
+ * writes the trained weights in llm.c's format.
  */
 public final class LocalTrainer {
   private static final Set<String> OPTIONS =
-      Set.of("model", "data", "steps", "batch", "seq", "lr", "seed", "print-every", "sample");
+      Set.of(
+          "model",
+          "data",
+          "steps",
+          "batch",
+          "seq",
+          "lr",
+          "seed",
+          "print-every",
+          "sample",
+          "init-from",
+          "save-llmc");
 
   private LocalTrainer() {}
 
   public static void main(String[] argv) throws IOException {
     Args a = new Args(argv, 0, OPTIONS);
-    Gpt2Config cfg = Gpt2Config.preset(a.get("model", "gpt2-mini"));
+    Path initFrom = a.has("init-from") ? Path.of(a.get("init-from", "")) : null;
+    Gpt2Config cfg =
+        initFrom != null && !a.has("model")
+            ? LlmcCheckpoint.readConfig(initFrom)
+            : Gpt2Config.preset(a.get("model", "gpt2-mini"));
     if (cfg.vocabSize() != 256) {
       throw new IllegalArgumentException(
           "the in-process trainer reads bytes, so it needs a model with vocab_size 256 (gpt2-tiny,"
-              + " gpt2-mini); got vocab_size "
+              + " gpt2-mini, or an llm.c file saved by --save-llmc); got vocab_size "
               + cfg.vocabSize());
     }
     int steps = a.getInt("steps", 300);
@@ -76,6 +95,10 @@ public final class LocalTrainer {
       Tensor tg = Tensor.whole(host.allocate("targets", DType.INT32, (long) b * t));
       Tensor params =
           Tensor.whole(host.allocate("export", DType.FP32, model.table().totalElements()));
+      if (initFrom != null) {
+        LlmcCheckpoint.read(initFrom, cfg, params);
+        engine.loadParams(params);
+      }
       SplittableRandom r = new SplittableRandom(seed);
       float loss = Float.NaN;
       long t0 = System.nanoTime();
@@ -95,6 +118,9 @@ public final class LocalTrainer {
         }
       }
       engine.copyParamsTo(params);
+      if (a.has("save-llmc")) {
+        LlmcCheckpoint.write(Path.of(a.get("save-llmc", "")), cfg, params);
+      }
       int[] prompt = "The ".chars().toArray();
       int[] gen = Sampler.generate(cfg, be, params, prompt, a.getInt("sample", 200), 0.8, seed, t);
       StringBuilder sb = new StringBuilder("The ");

@@ -11,7 +11,9 @@ import dev.sparkspeed.zero.tensor.DType;
 import dev.sparkspeed.zero.tensor.HostBuffer;
 import dev.sparkspeed.zero.tensor.Tensor;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -112,6 +114,56 @@ class RingFailureTest {
         c.close();
       }
     }
+  }
+
+  @Test
+  void aMissingRankFailsSetupWithinTheConnectTimeoutNamingIt() {
+    RingEndpoint e0 = RingEndpoint.bind(RingTestKit.LOOPBACK);
+    RingEndpoint e1 = RingEndpoint.bind(RingTestKit.LOOPBACK);
+    List<String> addresses = List.of(e0.address(), e1.address());
+    Duration connect = Duration.ofMillis(800);
+    long start = System.nanoTime();
+    // Rank 1 bound its port but never joins: rank 0 can connect to it, yet nobody answers.
+    CommException e =
+        assertThrows(
+            CommException.class,
+            () ->
+                TcpRingCommunicator.connect(
+                    e0,
+                    new RingConfig(
+                        0, 2, addresses, Secrets.newJobSecret(), connect, OP_TIMEOUT, 4096)));
+    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    e1.close();
+    assertTrue(e.getMessage().contains("rank 1 (" + e1.address() + ")"), e.getMessage());
+    assertTrue(e.getMessage().contains("connectTimeout"), e.getMessage());
+    assertTrue(ms <= connect.toMillis() + SLACK_MS, "setup gave up after " + ms + " ms");
+  }
+
+  @Test
+  void closeStopsEveryThreadItStarted() throws InterruptedException {
+    Set<Thread> before = ringThreads();
+    try (RingTestKit kit = RingTestKit.start(3)) {
+      kit.onAllRanks((rank, comm) -> TcpRingCommunicatorTest.allReduceF32(comm, new float[10]));
+      assertTrue(ringThreads().size() > before.size(), "the ring runs named threads");
+    }
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    Set<Thread> left = ringThreads();
+    while (!before.containsAll(left) && System.nanoTime() < until) {
+      Thread.sleep(20);
+      left = ringThreads();
+    }
+    left.removeAll(before);
+    assertTrue(left.isEmpty(), "still running after close: " + left);
+  }
+
+  private static Set<Thread> ringThreads() {
+    Set<Thread> threads = new HashSet<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith("sparkspeed-ring") && t.isAlive()) {
+        threads.add(t);
+      }
+    }
+    return threads;
   }
 
   /** Runs allReduce repeatedly; returns normally after {@code iterations}, or the timed failure. */

@@ -10,9 +10,14 @@ import dev.sparkspeed.zero.tensor.Allocator;
 import dev.sparkspeed.zero.tensor.DType;
 import dev.sparkspeed.zero.tensor.HostBuffer;
 import dev.sparkspeed.zero.tensor.Tensor;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -208,6 +213,75 @@ class TcpRingCommunicatorTest {
       }
       assertArrayEquals(got.get(0), got.get(1), 0f);
       assertArrayEquals(got.get(0), got.get(2), 0f);
+    }
+  }
+
+  @Test
+  void smallCollectivesNeverWaitForATimer() {
+    // With a 60 s op timeout the engine's timers fire every 7.5 s; a lost wake-up between the
+    // sending and the receiving thread would stall a collective that long.
+    int world = 3;
+    try (RingTestKit kit =
+        RingTestKit.start(world, Duration.ofSeconds(20), Duration.ofSeconds(60), 4096)) {
+      long start = System.nanoTime();
+      kit.onAllRanks(
+          (rank, comm) -> {
+            try (Allocator a = new Allocator("small-" + rank)) {
+              HostBuffer in = a.allocate("in", DType.FP32, world * 5L);
+              HostBuffer out = a.allocate("out", DType.FP32, 5);
+              for (int i = 0; i < 40; i++) {
+                comm.reduceScatter(Tensor.whole(out), Tensor.whole(in)).await();
+                comm.allReduce(Tensor.whole(in)).await();
+              }
+              in.close();
+              out.close();
+            }
+            return null;
+          });
+      long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertTrue(ms < 5000, "80 tiny collectives took " + ms + " ms");
+    }
+  }
+
+  @Test
+  void aRingOfOneOpensNoSockets() {
+    // 192.0.2.1 is reserved for documentation and no host owns it: binding it would fail, so
+    // success shows no socket was opened.
+    RingConfig cfg = RingConfig.of(0, 1, List.of("192.0.2.1:4000"), Secrets.newJobSecret());
+    try (TcpRingCommunicator comm = TcpRingCommunicator.connect(cfg)) {
+      assertArrayEquals(new float[] {3, 4}, allReduceF32(comm, new float[] {3, 4}), 0f);
+      comm.barrier();
+    }
+  }
+
+  @Test
+  void singlePhaseConnectBindsTheListedAddresses() throws Exception {
+    List<String> addresses = new ArrayList<>();
+    for (int r = 0; r < 2; r++) {
+      try (RingEndpoint probe = RingEndpoint.bind(RingTestKit.LOOPBACK)) {
+        addresses.add(probe.address());
+      }
+    }
+    byte[] secret = Secrets.newJobSecret();
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<float[]>> ranks = new ArrayList<>();
+      for (int r = 0; r < 2; r++) {
+        int rank = r;
+        ranks.add(
+            pool.submit(
+                () -> {
+                  try (TcpRingCommunicator comm =
+                      TcpRingCommunicator.connect(RingConfig.of(rank, 2, addresses, secret))) {
+                    return allReduceF32(comm, new float[] {rank + 1f});
+                  }
+                }));
+      }
+      for (Future<float[]> f : ranks) {
+        assertArrayEquals(new float[] {3f}, f.get(60, TimeUnit.SECONDS), 0f);
+      }
+    } finally {
+      pool.shutdownNow();
     }
   }
 

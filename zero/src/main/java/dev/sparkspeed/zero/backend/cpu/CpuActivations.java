@@ -9,21 +9,16 @@ final class CpuActivations {
   /** sqrt(2/π), the GELU tanh form's scale. */
   static final double GELU_SCALE = Math.sqrt(2.0 / Math.PI);
 
+  /** The cubic coefficient inside GELU's tanh. */
   static final double GELU_CUBIC = 0.044715;
+
+  private static final float SCALE_F = (float) GELU_SCALE;
+  private static final float CUBIC_F = (float) GELU_CUBIC;
 
   private final CpuThreads threads;
 
   CpuActivations(CpuThreads threads) {
     this.threads = threads;
-  }
-
-  /**
-   * tanh through the exp intrinsic: {@code Math.tanh} is a slow library call, and GELU runs over
-   * every hidden unit of every MLP. Exact to double rounding in absolute terms, which is all GELU
-   * needs (its tanh term is added to 1).
-   */
-  static double fastTanh(double u) {
-    return 1.0 - 2.0 / (Math.exp(2.0 * u) + 1.0);
   }
 
   void forward(Activation f, Tensor out, Tensor in, int n) {
@@ -35,10 +30,11 @@ final class CpuActivations {
   private static void forward(Activation f, FloatBuffer o, FloatBuffer x, int lo, int hi) {
     switch (f) {
       case GELU -> {
+        // 0.5·x·(1 + tanh u) = x·sigmoid(2u): one exp, and accurate on the negative tail.
         for (int i = lo; i < hi; i++) {
-          double v = x.get(i);
-          double t = fastTanh(GELU_SCALE * (v + GELU_CUBIC * v * v * v));
-          o.put(i, (float) (0.5 * v * (1.0 + t)));
+          float v = x.get(i);
+          float u = SCALE_F * (v + CUBIC_F * v * v * v);
+          o.put(i, v * CpuMath.sigmoid(2f * u));
         }
       }
       case RELU -> {
@@ -70,12 +66,14 @@ final class CpuActivations {
       Activation f, FloatBuffer dx, FloatBuffer x, FloatBuffer dy, int lo, int hi) {
     switch (f) {
       case GELU -> {
+        // d/dx x·s(2u) = s + 2x·s·(1 − s)·u' with s = sigmoid(2u).
         for (int i = lo; i < hi; i++) {
-          double v = x.get(i);
-          double t = fastTanh(GELU_SCALE * (v + GELU_CUBIC * v * v * v));
-          double du = GELU_SCALE * (1.0 + 3.0 * GELU_CUBIC * v * v);
-          double grad = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * du;
-          dx.put(i, (float) (dx.get(i) + grad * dy.get(i)));
+          float v = x.get(i);
+          float u = SCALE_F * (v + CUBIC_F * v * v * v);
+          float du = SCALE_F * (1f + 3f * CUBIC_F * v * v);
+          float s = CpuMath.sigmoid(2f * u);
+          float grad = s + 2f * v * s * (1f - s) * du;
+          dx.put(i, dx.get(i) + grad * dy.get(i));
         }
       }
       case RELU -> {

@@ -48,6 +48,10 @@ final class CpuAdam {
             update(p, g, mb, vb, lo, hi, lr, beta1, beta2, eps, weightDecay, gradScale, bc1, bc2));
   }
 
+  /**
+   * Updates [lo, hi) in chunks staged through heap arrays (see {@link CpuVectorOps#CHUNK}), so the
+   * update stays bound by memory rather than by scalar arithmetic.
+   */
   private static void update(
       FloatBuffer p,
       FloatBuffer g,
@@ -63,18 +67,48 @@ final class CpuAdam {
       float gradScale,
       float bc1,
       float bc2) {
+    float[] pa = new float[CpuVectorOps.CHUNK];
+    float[] ga = new float[CpuVectorOps.CHUNK];
+    float[] ma = new float[CpuVectorOps.CHUNK];
+    float[] va = new float[CpuVectorOps.CHUNK];
+    for (int start = lo; start < hi; start += CpuVectorOps.CHUNK) {
+      int len = Math.min(CpuVectorOps.CHUNK, hi - start);
+      p.get(start, pa, 0, len);
+      g.get(start, ga, 0, len);
+      mb.get(start, ma, 0, len);
+      vb.get(start, va, 0, len);
+      step(pa, ga, ma, va, len, lr, beta1, beta2, eps, weightDecay, gradScale, bc1, bc2);
+      p.put(start, pa, 0, len);
+      mb.put(start, ma, 0, len);
+      vb.put(start, va, 0, len);
+    }
+  }
+
+  private static void step(
+      float[] p,
+      float[] g,
+      float[] m,
+      float[] v,
+      int len,
+      float lr,
+      float beta1,
+      float beta2,
+      float eps,
+      float weightDecay,
+      float gradScale,
+      float bc1,
+      float bc2) {
     float oneMinusBeta1 = 1f - beta1;
     float oneMinusBeta2 = 1f - beta2;
-    for (int i = lo; i < hi; i++) {
-      float gi = g.get(i) * gradScale;
-      float mi = beta1 * mb.get(i) + oneMinusBeta1 * gi;
-      float vi = beta2 * vb.get(i) + oneMinusBeta2 * gi * gi;
-      mb.put(i, mi);
-      vb.put(i, vi);
-      float mhat = mi / bc1;
-      float vhat = vi / bc2;
-      float pi = p.get(i);
-      p.put(i, pi - lr * (mhat / ((float) Math.sqrt(vhat) + eps) + weightDecay * pi));
+    for (int i = 0; i < len; i++) {
+      float gi = g[i] * gradScale;
+      float mi = beta1 * m[i] + oneMinusBeta1 * gi;
+      float vi = beta2 * v[i] + oneMinusBeta2 * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      float pi = p[i];
+      // Decoupled weight decay: the parameter shrinks by lr·weightDecay·p, apart from the moments.
+      p[i] = pi - lr * ((mi / bc1) / ((float) Math.sqrt(vi / bc2) + eps) + weightDecay * pi);
     }
   }
 }

@@ -76,7 +76,7 @@ final class CpuAttention {
       }
       double sum = 0;
       for (int k = 0; k <= q; k++) {
-        float e = (float) Math.exp(pre.get(row + k) - max);
+        float e = CpuMath.exp(pre.get(row + k) - max);
         a.put(row + k, e);
         sum += e;
       }

@@ -68,7 +68,7 @@ final class CpuLoss {
     }
     double sum = 0;
     for (int j = 0; j < v; j++) {
-      float e = (float) Math.exp(z.get(row + j) - max);
+      float e = CpuMath.exp(z.get(row + j) - max);
       p.put(row + j, e);
       sum += e;
     }

@@ -4,6 +4,7 @@ import dev.sparkspeed.zero.tensor.DType;
 import dev.sparkspeed.zero.tensor.Tensor;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
+import java.util.Arrays;
 
 /** Fill, scale, axpy, norms, finiteness and dtype casts over flat tensors, split across threads. */
 final class CpuVectorOps {
@@ -87,6 +88,13 @@ final class CpuVectorOps {
     }
   }
 
+  /**
+   * Values staged per heap array in the long loops: bulk copies between a buffer and an array run
+   * at memory speed, and the JIT vectorizes the loop over the array, which it does not do over an
+   * off-heap buffer.
+   */
+  static final int CHUNK = 4096;
+
   void fill(Tensor t, float value) {
     Operands.requireFloating(t, "fill target");
     int n = t.intSize();
@@ -96,8 +104,10 @@ final class CpuVectorOps {
           n,
           GRAIN,
           (lo, hi) -> {
-            for (int i = lo; i < hi; i++) {
-              x.put(i, value);
+            float[] chunk = new float[Math.min(CHUNK, hi - lo)];
+            Arrays.fill(chunk, value);
+            for (int start = lo; start < hi; start += CHUNK) {
+              x.put(start, chunk, 0, Math.min(chunk.length, hi - start));
             }
           });
     } else {
@@ -107,8 +117,10 @@ final class CpuVectorOps {
           n,
           GRAIN,
           (lo, hi) -> {
-            for (int i = lo; i < hi; i++) {
-              x.put(i, bits);
+            short[] chunk = new short[Math.min(CHUNK, hi - lo)];
+            Arrays.fill(chunk, bits);
+            for (int start = lo; start < hi; start += CHUNK) {
+              x.put(start, chunk, 0, Math.min(chunk.length, hi - start));
             }
           });
     }
@@ -120,8 +132,14 @@ final class CpuVectorOps {
         t.intSize(),
         GRAIN,
         (lo, hi) -> {
-          for (int i = lo; i < hi; i++) {
-            x.put(i, x.get(i) * s);
+          float[] xa = new float[CHUNK];
+          for (int start = lo; start < hi; start += CHUNK) {
+            int len = Math.min(CHUNK, hi - start);
+            x.get(start, xa, 0, len);
+            for (int i = 0; i < len; i++) {
+              xa[i] *= s;
+            }
+            x.put(start, xa, 0, len);
           }
         });
   }
@@ -133,8 +151,16 @@ final class CpuVectorOps {
         y.intSize(),
         GRAIN,
         (lo, hi) -> {
-          for (int i = lo; i < hi; i++) {
-            yb.put(i, yb.get(i) + a * xb.get(i));
+          float[] ya = new float[CHUNK];
+          float[] xa = new float[CHUNK];
+          for (int start = lo; start < hi; start += CHUNK) {
+            int len = Math.min(CHUNK, hi - start);
+            yb.get(start, ya, 0, len);
+            xb.get(start, xa, 0, len);
+            for (int i = 0; i < len; i++) {
+              ya[i] += a * xa[i];
+            }
+            yb.put(start, ya, 0, len);
           }
         });
   }
@@ -173,13 +199,28 @@ final class CpuVectorOps {
     return sum;
   }
 
+  /** Four independent sums hide the add latency; their order is fixed, so results repeat. */
   private static double squares(FloatBuffer x, int lo, int hi) {
-    double s = 0;
-    for (int i = lo; i < hi; i++) {
-      double v = x.get(i);
-      s += v * v;
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    int i = lo;
+    for (; i + 3 < hi; i += 4) {
+      double a = x.get(i);
+      double b = x.get(i + 1);
+      double c = x.get(i + 2);
+      double d = x.get(i + 3);
+      s0 += a * a;
+      s1 += b * b;
+      s2 += c * c;
+      s3 += d * d;
     }
-    return s;
+    for (; i < hi; i++) {
+      double v = x.get(i);
+      s0 += v * v;
+    }
+    return (s0 + s1) + (s2 + s3);
   }
 
   private static double squares(ShortBuffer x, DType type, int lo, int hi) {

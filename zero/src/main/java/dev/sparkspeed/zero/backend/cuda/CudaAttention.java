@@ -1,0 +1,149 @@
+package dev.sparkspeed.zero.backend.cuda;
+
+import static dev.sparkspeed.zero.tensor.DType.FP32;
+
+import dev.sparkspeed.zero.tensor.DType;
+import dev.sparkspeed.zero.tensor.Tensor;
+
+/**
+ * Causal multi-head self-attention as strided-batched GEMMs over the heads of one sequence plus the
+ * fused masked softmax. q, k and v are read in place from qkv (B,T,3C): head h of sequence b is a
+ * (T, hs) matrix with row stride 3C starting at b·T·3C + {0, C, 2C} + h·hs, so consecutive heads
+ * sit hs elements apart and one batched call covers all NH heads of a sequence.
+ *
+ * <p>With {@link HalfOperands} the GEMMs run in 16 bits: qkv and dout are rounded into scratch
+ * slots per call, and the (B,NH,T,T) scores — preatt, att, datt, dpreatt — are kept as 16-bit
+ * values packed into the first half of their FP32 buffers. That halves the memory traffic of the
+ * T×T matrices, which dominate attention's cost; it is invisible to callers because att is only
+ * read back by {@link #backward} and the other three are scratch.
+ */
+final class CudaAttention {
+  private final CudaKernels k;
+  private final CudaGemm gemm;
+  private final DeviceTensors t;
+  private final HalfOperands half; // null: FP32 GEMMs and scores
+
+  CudaAttention(CudaKernels kernels, CudaGemm gemm, DeviceTensors tensors, HalfOperands half) {
+    this.k = kernels;
+    this.gemm = gemm;
+    this.t = tensors;
+    this.half = half;
+  }
+
+  /** The type of the GEMM operands and of the stored scores. */
+  private DType scoreType() {
+    return half == null ? FP32 : half.type();
+  }
+
+  void forward(Tensor out, Tensor preatt, Tensor att, Tensor qkv, int b, int tt, int c, int nh) {
+    int hs = headSize(c, nh);
+    long scores = (long) b * nh * tt * tt;
+    long qkvSize = (long) b * tt * 3 * c;
+    long pout = t.ptr(out, FP32, (long) b * tt * c, "out");
+    long ppre = t.ptr(preatt, FP32, scores, "preatt");
+    long patt = t.ptr(att, FP32, scores, "att");
+    long pqkv = t.ptr(qkv, FP32, qkvSize, "qkv");
+    DType s16 = scoreType();
+    int e = s16.bytes();
+    long src = half == null ? pqkv : half.cast(HalfOperands.FIRST, pqkv, qkvSize);
+    float scale = (float) (1.0 / Math.sqrt(hs));
+    long tt2 = (long) tt * tt;
+    for (int s = 0; s < b; s++) {
+      long q = src + (long) s * tt * 3 * c * e;
+      long kk = q + (long) c * e;
+      long pre = ppre + s * nh * tt2 * e;
+      // preatt (T,T) = scale · q (T,hs) · kᵀ, per head
+      gemm.raw(
+          false, true, tt, tt, hs, scale, q, 3 * c, hs, kk, 3 * c, hs, 0f, pre, tt, tt2, nh, s16,
+          s16);
+    }
+    k.perRowWarp(
+        "causal_softmax_forward_kernel",
+        (long) b * nh * tt,
+        k.args()
+            .ptr(patt)
+            .ptr(ppre)
+            .i32(HalfOperands.typeCode(s16))
+            .i64((long) b * nh * tt)
+            .i32(tt));
+    for (int s = 0; s < b; s++) {
+      long v = src + ((long) s * tt * 3 * c + 2L * c) * e;
+      long a = patt + s * nh * tt2 * e;
+      long o = pout + (long) s * tt * c * FP32.bytes();
+      // out (T,hs) = att (T,T) · v (T,hs), per head; out's row stride is C
+      gemm.raw(false, false, tt, hs, tt, 1f, a, tt, tt2, v, 3 * c, hs, 0f, o, c, hs, nh, s16, FP32);
+    }
+  }
+
+  void backward(
+      Tensor dqkv,
+      Tensor dpreatt,
+      Tensor datt,
+      Tensor dout,
+      Tensor qkv,
+      Tensor att,
+      int b,
+      int tt,
+      int c,
+      int nh) {
+    int hs = headSize(c, nh);
+    long scores = (long) b * nh * tt * tt;
+    long qkvSize = (long) b * tt * 3 * c;
+    long outSize = (long) b * tt * c;
+    long pdqkv = t.ptr(dqkv, FP32, qkvSize, "dqkv");
+    long pdpre = t.ptr(dpreatt, FP32, scores, "dpreatt");
+    long pdatt = t.ptr(datt, FP32, scores, "datt");
+    long pdout = t.ptr(dout, FP32, outSize, "dout");
+    long pqkv = t.ptr(qkv, FP32, qkvSize, "qkv");
+    long patt = t.ptr(att, FP32, scores, "att");
+    DType s16 = scoreType();
+    int e = s16.bytes();
+    int f = FP32.bytes();
+    long src = half == null ? pqkv : half.cast(HalfOperands.FIRST, pqkv, qkvSize);
+    long gout = half == null ? pdout : half.cast(HalfOperands.SECOND, pdout, outSize);
+    float scale = (float) (1.0 / Math.sqrt(hs));
+    long tt2 = (long) tt * tt;
+    int ld = 3 * c;
+    for (int s = 0; s < b; s++) {
+      long v = src + ((long) s * tt * 3 * c + 2L * c) * e;
+      long dv = pdqkv + ((long) s * tt * 3 * c + 2L * c) * f;
+      long d = gout + (long) s * tt * c * e;
+      long a = patt + s * nh * tt2 * e;
+      long da = pdatt + s * nh * tt2 * e;
+      // datt (T,T) = dout (T,hs) · vᵀ
+      gemm.raw(false, true, tt, tt, hs, 1f, d, c, hs, v, ld, hs, 0f, da, tt, tt2, nh, s16, s16);
+      // dv (T,hs) += attᵀ (T,T) · dout (T,hs)
+      gemm.raw(true, false, tt, hs, tt, 1f, a, tt, tt2, d, c, hs, 1f, dv, ld, hs, nh, s16, FP32);
+    }
+    k.perRowWarp(
+        "causal_softmax_backward_kernel",
+        (long) b * nh * tt,
+        k.args()
+            .ptr(pdpre)
+            .ptr(patt)
+            .ptr(pdatt)
+            .i32(HalfOperands.typeCode(s16))
+            .i64((long) b * nh * tt)
+            .i32(tt));
+    for (int s = 0; s < b; s++) {
+      long q = src + (long) s * tt * 3 * c * e;
+      long kk = q + (long) c * e;
+      long dq = pdqkv + (long) s * tt * 3 * c * f;
+      long dk = dq + (long) c * f;
+      long dp = pdpre + s * nh * tt2 * e;
+      // dq (T,hs) += scale · dpreatt (T,T) · k (T,hs)
+      gemm.raw(
+          false, false, tt, hs, tt, scale, dp, tt, tt2, kk, ld, hs, 1f, dq, ld, hs, nh, s16, FP32);
+      // dk (T,hs) += scale · dpreattᵀ (T,T) · q (T,hs)
+      gemm.raw(
+          true, false, tt, hs, tt, scale, dp, tt, tt2, q, ld, hs, 1f, dk, ld, hs, nh, s16, FP32);
+    }
+  }
+
+  private static int headSize(int c, int nh) {
+    if (nh <= 0 || c % nh != 0) {
+      throw new IllegalArgumentException("channels " + c + " not divisible by heads " + nh);
+    }
+    return c / nh;
+  }
+}

@@ -1,0 +1,104 @@
+package dev.sparkspeed.zero.backend.cuda;
+
+import dev.sparkspeed.zero.tensor.DType;
+import dev.sparkspeed.zero.tensor.Tensor;
+
+/**
+ * 16-bit copies of FP32 GEMM operands for the layer GEMMs of a backend opened with {@link
+ * CudaBackend.Options#layerGemm} BF16 or FP16. Activations stay FP32 between kernels; each linear
+ * or attention GEMM rounds its operands (round to nearest even) into one of a few scratch slots and
+ * multiplies them on tensor cores with FP32 accumulation. A slot grows to the largest operand it
+ * has held and is kept, so steady-state steps allocate nothing. Reusing a slot is safe without
+ * synchronisation because every cast and GEMM is queued on the backend's one stream.
+ */
+final class HalfOperands implements AutoCloseable {
+  /** Slot for the first activation operand (a linear input, dout, or the packed qkv). */
+  static final int FIRST = 0;
+
+  /** Slot for a weight, or the attention's dout. */
+  static final int SECOND = 1;
+
+  /** Slot for the second activation operand of a linear backward pass. */
+  static final int THIRD = 2;
+
+  private static final String PURPOSE = "gemm_operands";
+
+  private final DType type;
+  private final DeviceMemoryPool pool;
+  private final DeviceTensors tensors;
+  private final CudaKernels kernels;
+  private final DeviceBuffer[] slots = new DeviceBuffer[3];
+
+  HalfOperands(DType type, DeviceMemoryPool pool, DeviceTensors tensors, CudaKernels kernels) {
+    if (type != DType.BF16 && type != DType.FP16) {
+      throw new IllegalArgumentException("16-bit operands must be BF16 or FP16, not " + type);
+    }
+    this.type = type;
+    this.pool = pool;
+    this.tensors = tensors;
+    this.kernels = kernels;
+  }
+
+  /** The 16-bit type operands are rounded to. */
+  DType type() {
+    return type;
+  }
+
+  /**
+   * Device address of the first {@code n} elements of {@code t} in the 16-bit type: the tensor
+   * itself when it already has that type, else a copy rounded into {@code slot}.
+   */
+  long operand(int slot, Tensor t, long n, String role) {
+    if (t.dtype() == type) {
+      return tensors.ptr(t, type, n, role);
+    }
+    return cast(slot, tensors.ptr(t, DType.FP32, n, role), n);
+  }
+
+  /** Rounds n FP32 values at device address {@code src} into {@code slot}; returns its address. */
+  long cast(int slot, long src, long n) {
+    long dst = reserve(slot, n);
+    kernels.elementwise(
+        "cast_kernel",
+        n,
+        kernels.args().ptr(dst).i32(typeCode()).ptr(src).i32(typeCode(DType.FP32)).i64(n));
+    return dst;
+  }
+
+  private long reserve(int slot, long n) {
+    DeviceBuffer b = slots[slot];
+    if (b == null || b.elements() < n) {
+      if (b != null) {
+        b.close();
+      }
+      b = pool.allocate(PURPOSE, type, Math.max(1, n));
+      slots[slot] = b;
+    }
+    return b.address();
+  }
+
+  private int typeCode() {
+    return typeCode(type);
+  }
+
+  /** The dtype code the kernels use (DT_FP32 0, DT_BF16 1, DT_FP16 2). */
+  static int typeCode(DType t) {
+    return switch (t) {
+      case FP32 -> 0;
+      case BF16 -> 1;
+      case FP16 -> 2;
+      case INT32 -> throw new IllegalArgumentException("INT32 is not a float type");
+    };
+  }
+
+  /** Returns the slots to the pool; the pool's own close then finds no leak. */
+  @Override
+  public void close() {
+    for (int i = 0; i < slots.length; i++) {
+      if (slots[i] != null) {
+        slots[i].close();
+        slots[i] = null;
+      }
+    }
+  }
+}
