@@ -111,6 +111,7 @@ public final class SparkSpeed {
         r0.stageAttempt(),
         counts,
         skipped,
+        results.stream().mapToDouble(RankResult::feedSeconds).max().orElse(0),
         r0.epochSteps(),
         r0.unitsPerStep(),
         ModelIo.sha256(r0.params()),

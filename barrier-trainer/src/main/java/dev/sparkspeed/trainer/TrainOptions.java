@@ -4,6 +4,7 @@ import dev.sparkspeed.feed.EpochPolicy;
 import dev.sparkspeed.feed.NullPolicy;
 import java.io.Serializable;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -59,28 +60,6 @@ public final class TrainOptions implements Serializable {
 
   public static Builder builder() {
     return new Builder();
-  }
-
-  /** A builder holding these options, to change some of them. */
-  public Builder toBuilder() {
-    Builder b = new Builder();
-    b.model = model;
-    b.deepspeed = deepspeed;
-    b.tokensColumn = tokensColumn;
-    b.textColumn = textColumn;
-    b.featuresColumn = featuresColumn;
-    b.labelColumn = labelColumn;
-    b.worldSize = worldSize;
-    b.maxSteps = maxSteps;
-    b.seqLen = seqLen;
-    b.tokenizer = tokenizer;
-    b.epochPolicy = epochPolicy;
-    b.nullPolicy = nullPolicy;
-    b.shuffleBuffer = shuffleBuffer;
-    b.output = output;
-    b.rendezvousTimeout = rendezvousTimeout;
-    b.failStageAttempts = failStageAttempts;
-    return b;
   }
 
   /** A preset name (gpt2-tiny, gpt2-mini, gpt2-124m, gpt2-350m), model JSON text, or its path. */
@@ -175,14 +154,14 @@ public final class TrainOptions implements Serializable {
   }
 
   /** The columns the ranks read, in feed order. */
-  public java.util.List<String> inputColumns() {
+  public List<String> inputColumns() {
     if (tokensColumn != null) {
-      return java.util.List.of(tokensColumn);
+      return List.of(tokensColumn);
     }
     if (textColumn != null) {
-      return java.util.List.of(textColumn);
+      return List.of(textColumn);
     }
-    return java.util.List.of(featuresColumn, labelColumn);
+    return List.of(featuresColumn, labelColumn);
   }
 
   @Override

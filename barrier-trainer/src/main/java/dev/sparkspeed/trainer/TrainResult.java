@@ -10,6 +10,7 @@ package dev.sparkspeed.trainer;
  * @param stageAttempt the barrier stage attempt that finished (0 unless Spark retried the stage)
  * @param counts each rank's tokens (token feeds) or rows (feature feeds)
  * @param rowsSkipped rows all ranks dropped for null values under the SKIP policy
+ * @param feedSeconds the slowest rank's time to read its partition into the feed and count it
  * @param epochSteps micro-batches per epoch from the epoch plan
  * @param unitsPerStep tokens or rows one optimizer step trains on, on each rank
  * @param paramsSha256 SHA-256 of the parameters as little-endian FP32 bytes
@@ -23,6 +24,7 @@ public record TrainResult(
     int stageAttempt,
     long[] counts,
     long rowsSkipped,
+    double feedSeconds,
     long epochSteps,
     long unitsPerStep,
     String paramsSha256,

@@ -26,18 +26,16 @@ public final class ExecutorRuntime {
 
   private final PluginContext ctx;
   private final AtomicReference<RankProgress> latest = new AtomicReference<>();
-  private final int blasThreads;
 
-  private ExecutorRuntime(PluginContext ctx, int blasThreads) {
+  private ExecutorRuntime(PluginContext ctx) {
     this.ctx = ctx;
-    this.blasThreads = blasThreads;
   }
 
   /** Loads the native libraries and registers the gauges; called by the executor plugin. */
   static ExecutorRuntime start(PluginContext ctx) {
     long t0 = System.nanoTime();
     int threads = CpuBackend.setBlasThreads(Math.max(1, ctx.conf().getInt("spark.task.cpus", 1)));
-    ExecutorRuntime rt = new ExecutorRuntime(ctx, threads);
+    ExecutorRuntime rt = new ExecutorRuntime(ctx);
     rt.register(ctx.metricRegistry());
     CURRENT.set(rt);
     LOG.info(
@@ -99,15 +97,5 @@ public final class ExecutorRuntime {
   /** The latest report published on this executor, if any. */
   public Optional<RankProgress> latest() {
     return Optional.ofNullable(latest.get());
-  }
-
-  /** Threads OpenBLAS uses for one GEMM on this executor. */
-  public int blasThreads() {
-    return blasThreads;
-  }
-
-  /** This executor's id, as Spark names it. */
-  public String executorId() {
-    return ctx.executorID();
   }
 }

@@ -137,12 +137,14 @@ public final class SparkStepBench {
     System.out.printf(
         Locale.ROOT,
         "RESULT step_s=%.4f tokens_per_s=%.1f model_gflops_per_s=%.2f ranks=%d fit_s=%.2f"
-            + " outside_steps_s=%.2f%n",
+            + " outside_steps_s=%.2f feed_s=%.3f feed_tokens_per_s=%.0f%n",
         median,
         tokens / median,
         tokens * flopsPerToken / median / 1e9,
         ranks,
         r.wallSeconds(),
-        r.wallSeconds() - Arrays.stream(all).sum());
+        r.wallSeconds() - Arrays.stream(all).sum(),
+        r.feedSeconds(),
+        r.counts()[0] / Math.max(r.feedSeconds(), 1e-9));
   }
 }

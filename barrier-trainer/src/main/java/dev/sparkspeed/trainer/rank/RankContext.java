@@ -26,6 +26,9 @@ public interface RankContext {
   /** The barrier all-gather: every rank's message, in rank order. */
   String[] allGather(String message);
 
+  /** The barrier: returns once every rank has called it. */
+  void barrier();
+
   /** Throws when Spark has killed the task (another rank failed); called between steps. */
   void checkCancelled();
 }

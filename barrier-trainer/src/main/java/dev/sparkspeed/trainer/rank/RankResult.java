@@ -14,6 +14,7 @@ import java.io.Serializable;
  * @param params rank 0: the final FP32 parameters in table order; other ranks: null
  * @param count this rank's rows (feature feeds) or tokens (token feeds)
  * @param rowsSkipped rows dropped because of nulls under the SKIP policy
+ * @param feedSeconds time to read, convert and spill the partition and count its units
  * @param epochSteps micro-batches per epoch from the epoch plan
  * @param unitsPerStep tokens or rows one step trains on, on this rank
  * @param lossScale the final loss scale
@@ -28,6 +29,7 @@ public record RankResult(
     float[] params,
     long count,
     long rowsSkipped,
+    double feedSeconds,
     long epochSteps,
     long unitsPerStep,
     double lossScale,
@@ -38,7 +40,7 @@ public record RankResult(
   /** The result of a rank that could not train. */
   static RankResult failed(int rank, int stageAttempt, String error) {
     return new RankResult(
-        rank, stageAttempt, error, new float[0], new double[0], null, 0, 0, 0, 0, 0, 0);
+        rank, stageAttempt, error, new float[0], new double[0], null, 0, 0, 0, 0, 0, 0, 0);
   }
 
   /** Optimizer steps run. */

@@ -72,6 +72,7 @@ public final class RankRun {
       StepFeed.Batches batches,
       long count,
       long rowsSkipped,
+      double feedSeconds,
       Function<long[], EpochPlan> plan) {}
 
   private RankRun(RankJob job, RankContext ctx, Closer closer) {
@@ -172,6 +173,7 @@ public final class RankRun {
     DeepSpeedConfig cfg = DeepSpeedText.parse(job.deepspeedJson(), world, spec, o.maxSteps());
     Backend be = closer.add(RankBackend.open(cfg.sparkspeed().device(), ctx.gpu(), ctx.cpus()));
     FeedSchema feed = FeedColumns.of(o, spec);
+    long t0 = System.nanoTime();
     BufferAllocator arrow = closer.add(new RootAllocator(FEED_MEMORY_BYTES));
     SpilledPartition part =
         closer.add(
@@ -205,6 +207,7 @@ public final class RankRun {
           StepFeed.of(tb),
           count,
           part.rowsSkipped(),
+          logFeed(part, count, "tokens", t0),
           c -> EpochPlan.forTokens(c, micro, t, o.epochPolicy()));
     }
     int outputs = spec.mlp().outputs();
@@ -225,7 +228,23 @@ public final class RankRun {
         StepFeed.of(fb),
         count,
         part.rowsSkipped(),
+        logFeed(part, count, "rows", t0),
         c -> EpochPlan.forRows(c, micro, o.epochPolicy()));
+  }
+
+  /** Logs what reading the partition took; returns its seconds. */
+  private double logFeed(SpilledPartition part, long count, String unit, long t0) {
+    double s = (System.nanoTime() - t0) / 1e9;
+    LOG.info(
+        "rank {}: read {} rows ({} skipped, {} bytes spilled), {} {}, in {} s",
+        rank,
+        part.rows(),
+        part.rowsSkipped(),
+        part.bytes(),
+        count,
+        unit,
+        String.format("%.3f", s));
+    return s;
   }
 
   private RankResult loop(Prepared p, EpochPlan plan, Communicator comm) {
@@ -262,6 +281,7 @@ public final class RankRun {
         }
       }
       params = exportParams(engine, model);
+      Rendezvous.depart(ctx::barrier, rank, world, o.rendezvousTimeout());
     } catch (CommException e) {
       yieldToFailedPeer();
       throw e;
@@ -275,6 +295,7 @@ public final class RankRun {
         params,
         p.count(),
         p.rowsSkipped(),
+        p.feedSeconds(),
         plan.steps(),
         feed.unitsPerStep(),
         last.lossScale(),

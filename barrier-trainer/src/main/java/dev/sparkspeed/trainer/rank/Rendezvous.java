@@ -7,19 +7,21 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 /**
- * The training task's only barrier call. Every rank calls {@link #exchange} exactly once, on every
- * path — also when it has already failed, with its error in the message — so no rank is left
- * waiting for one that gave up, and all ranks reach the same decision (train, or return the same
- * errors).
+ * Every barrier call of the training task, in one place. Every rank calls {@link #exchange} exactly
+ * once, on every path — also when it has already failed, with its error in the message — so no rank
+ * is left waiting for one that gave up, and all ranks reach the same decision (train, or return the
+ * same errors). Ranks that trained call {@link #depart} once after their last collective; a rank
+ * that fails instead throws, and Spark then ends the others' barrier wait when it cancels the
+ * stage.
  */
 public final class Rendezvous {
   private Rendezvous() {}
@@ -35,22 +37,46 @@ public final class Rendezvous {
    */
   public static List<RankInfo> exchange(
       Function<String, String[]> allGather, RankInfo mine, int world, Duration timeout) {
+    String[] answers =
+        bounded(mine.rank(), timeout, () -> allGather.apply(mine.encode()), "rendezvous", world);
+    return collate(answers, world);
+  }
+
+  /**
+   * The ranks leave together: a barrier after the last collective (the parameter export), so no
+   * rank closes its end of the ring while a peer is still finishing a transfer over it.
+   */
+  public static void depart(Runnable barrier, int rank, int world, Duration timeout) {
+    bounded(
+        rank,
+        timeout,
+        () -> {
+          barrier.run();
+          return null;
+        },
+        "final barrier",
+        world);
+  }
+
+  /** Runs a barrier call on a helper thread and gives up on it after {@code timeout}. */
+  private static <T> T bounded(
+      int rank, Duration timeout, Callable<T> call, String what, int world) {
     ExecutorService helper =
         Executors.newSingleThreadExecutor(
             r -> {
-              Thread t = new Thread(r, "sparkspeed-rendezvous-rank" + mine.rank());
+              Thread t = new Thread(r, "sparkspeed-rendezvous-rank" + rank);
               t.setDaemon(true);
               return t;
             });
-    String[] answers;
     try {
-      Future<String[]> f = helper.submit(() -> allGather.apply(mine.encode()));
-      answers = f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return helper.submit(call).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       throw new SparkSpeedException(
           "rank "
-              + mine.rank()
-              + ": the rendezvous of "
+              + rank
+              + ": the "
+              + what
+              + " of "
               + world
               + " ranks did not complete within "
               + timeout.toSeconds()
@@ -59,14 +85,13 @@ public final class Rendezvous {
               + " large");
     } catch (ExecutionException e) {
       throw new SparkSpeedException(
-          "rank " + mine.rank() + ": the rendezvous failed: " + e.getCause(), e.getCause());
+          "rank " + rank + ": the " + what + " failed: " + e.getCause(), e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new SparkSpeedException("rank " + mine.rank() + ": interrupted at the rendezvous", e);
+      throw new SparkSpeedException("rank " + rank + ": interrupted at the " + what, e);
     } finally {
       helper.shutdownNow();
     }
-    return collate(answers, world);
   }
 
   /** Decodes the answers and checks that each rank 0..world−1 appears once. */

@@ -62,6 +62,11 @@ final class SparkRankContext implements RankContext {
   }
 
   @Override
+  public void barrier() {
+    ctx.barrier();
+  }
+
+  @Override
   public void checkCancelled() {
     ctx.killTaskIfInterrupted();
   }

@@ -124,11 +124,6 @@ final class StepFeed implements AutoCloseable {
     return batches.unitsPerBatch() * step.size();
   }
 
-  /** The epoch the last batch came from. */
-  int epoch() {
-    return epoch;
-  }
-
   @Override
   public void close() {
     for (Batch b : step) {

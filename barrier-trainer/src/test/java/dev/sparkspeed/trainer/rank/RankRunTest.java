@@ -39,9 +39,13 @@ class RankRunTest {
   }
 
   static RankJob job(TrainOptions.Builder b) {
+    return job(b, DS);
+  }
+
+  static RankJob job(TrainOptions.Builder b, String ds) {
     TrainOptions o =
-        b.model("gpt2-tiny").deepspeed(DS).textColumn("text").worldSize(2).seqLen(16).build();
-    return new RankJob(o, ModelSpec.resolve("gpt2-tiny"), DS, JobSecret.generate(), "test", SCHEMA);
+        b.model("gpt2-tiny").deepspeed(ds).textColumn("text").worldSize(2).seqLen(16).build();
+    return new RankJob(o, ModelSpec.resolve("gpt2-tiny"), ds, JobSecret.generate(), "test", SCHEMA);
   }
 
   static List<Future<RankResult>> run(RankJob job, List<List<Row>> parts, int[] gpus) {
@@ -65,6 +69,31 @@ class RankRunTest {
     assertNull(r1.params());
     assertEquals(2L * 16, r0.unitsPerStep());
     assertTrue(r0.count() > 1000 && r1.count() > 1000, r0.count() + ", " + r1.count());
+  }
+
+  @Test
+  void accumulatedMicroBatchesTrainLikeOneBatchOfTheirRows() throws Exception {
+    String accum =
+        "{\"train_micro_batch_size_per_gpu\": 1, \"gradient_accumulation_steps\": 2,"
+            + " \"zero_optimization\": {\"stage\": 2}}";
+    List<List<Row>> parts = List.of(lines(1), lines(2));
+    float[] twoMicro =
+        run(job(TrainOptions.builder().maxSteps(3), accum), parts, new int[] {-1, -1})
+            .get(0)
+            .get()
+            .params();
+    float[] oneBatch =
+        run(job(TrainOptions.builder().maxSteps(3)), parts, new int[] {-1, -1})
+            .get(0)
+            .get()
+            .params();
+    double num = 0;
+    double den = 0;
+    for (int i = 0; i < oneBatch.length; i++) {
+      num = Math.max(num, Math.abs(twoMicro[i] - oneBatch[i]));
+      den = Math.max(den, Math.abs(oneBatch[i]));
+    }
+    assertTrue(num / den <= 1e-5, "relative difference " + num / den);
   }
 
   @Test

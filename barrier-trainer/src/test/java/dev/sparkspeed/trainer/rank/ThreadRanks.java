@@ -13,8 +13,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.IntFunction;
 
 /**
- * Ranks as threads of the test JVM, with an all-gather that behaves like the barrier's: each call
- * waits for every rank's and returns all messages in rank order. One rendezvous per instance.
+ * Ranks as threads of the test JVM, with a barrier and an all-gather that behave like Spark's: each
+ * call waits for every rank's, and the all-gather returns all messages in rank order.
  */
 final class ThreadRanks {
   private final int world;
@@ -29,12 +29,16 @@ final class ThreadRanks {
 
   String[] allGather(int rank, String message) {
     messages[rank] = message;
+    await();
+    return Arrays.copyOf(messages, world);
+  }
+
+  void await() {
     try {
       barrier.await(60, TimeUnit.SECONDS);
     } catch (InterruptedException | BrokenBarrierException | TimeoutException e) {
-      throw new IllegalStateException("test all-gather failed: " + e, e);
+      throw new IllegalStateException("test barrier failed: " + e, e);
     }
-    return Arrays.copyOf(messages, world);
   }
 
   /** A context for {@code rank} at stage attempt {@code attempt}, given {@code gpu}. */
@@ -73,6 +77,11 @@ final class ThreadRanks {
       @Override
       public String[] allGather(String message) {
         return ThreadRanks.this.allGather(rank, message);
+      }
+
+      @Override
+      public void barrier() {
+        ThreadRanks.this.await();
       }
 
       @Override
