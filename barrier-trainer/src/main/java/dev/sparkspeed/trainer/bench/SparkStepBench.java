@@ -42,7 +42,8 @@ public final class SparkStepBench {
           "zero-stage",
           "precision",
           "seed",
-          "master");
+          "master",
+          "task-cpus");
   private static final int ROW_TOKENS = 1024;
 
   private SparkStepBench() {}
@@ -58,10 +59,12 @@ public final class SparkStepBench {
     int warmup = a.getInt("warmup", 1);
     int ranks = a.getInt("ranks", 1);
     String precision = a.get("precision", "fp32").toLowerCase(Locale.ROOT);
+    int taskCpus = a.getInt("task-cpus", 1);
     SparkSession spark =
         SparkSession.builder()
             .appName("sparkspeed-bench-step")
-            .master(a.get("master", "local[" + ranks + "]"))
+            .master(a.get("master", "local[" + ranks * taskCpus + "]"))
+            .config("spark.task.cpus", String.valueOf(taskCpus))
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.barrier.sync.timeout", "600s")
@@ -137,14 +140,13 @@ public final class SparkStepBench {
     System.out.printf(
         Locale.ROOT,
         "RESULT step_s=%.4f tokens_per_s=%.1f model_gflops_per_s=%.2f ranks=%d fit_s=%.2f"
-            + " outside_steps_s=%.2f feed_s=%.3f feed_tokens_per_s=%.0f%n",
+            + " outside_steps_s=%.2f feed_s=%.3f%n",
         median,
         tokens / median,
         tokens * flopsPerToken / median / 1e9,
         ranks,
         r.wallSeconds(),
         r.wallSeconds() - Arrays.stream(all).sum(),
-        r.feedSeconds(),
-        r.counts()[0] / Math.max(r.feedSeconds(), 1e-9));
+        r.feedSeconds());
   }
 }
