@@ -10,6 +10,9 @@ import dev.sparkspeed.zero.tensor.Allocator;
 import dev.sparkspeed.zero.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Hands out each optimizer step's micro-batches ({@code gradient_accumulation_steps} of them) from
@@ -47,52 +50,54 @@ final class StepFeed implements AutoCloseable {
     }
   }
 
+  /** A token batcher's micro-batches: (B, T) ids and next-token targets. */
   static Batches of(TokenBatcher b) {
-    return new Batches() {
-      @Override
-      public void start(int epoch, EpochPlan plan) {
-        b.start(epoch, plan);
-      }
-
-      @Override
-      public boolean hasNext() {
-        return b.hasNext();
-      }
-
-      @Override
-      public Batch next() {
-        TokenBatch t = b.next();
-        return new Batch(t.inputs(), t.targets());
-      }
-
-      @Override
-      public long unitsPerBatch() {
-        return (long) b.config().batchSize() * b.config().blockSize();
-      }
-    };
+    return batches(
+        b::start,
+        b::hasNext,
+        () -> {
+          TokenBatch t = b.next();
+          return new Batch(t.inputs(), t.targets());
+        },
+        (long) b.config().batchSize() * b.config().blockSize());
   }
 
+  /** A feature batcher's micro-batches: (B, F) features and (B) labels. */
   static Batches of(FeatureBatcher b) {
+    return batches(
+        b::start,
+        b::hasNext,
+        () -> {
+          FeatureBatch f = b.next();
+          return new Batch(f.features(), f.labels());
+        },
+        b.config().batchSize());
+  }
+
+  private static Batches batches(
+      BiConsumer<Integer, EpochPlan> start,
+      BooleanSupplier hasNext,
+      Supplier<Batch> next,
+      long units) {
     return new Batches() {
       @Override
       public void start(int epoch, EpochPlan plan) {
-        b.start(epoch, plan);
+        start.accept(epoch, plan);
       }
 
       @Override
       public boolean hasNext() {
-        return b.hasNext();
+        return hasNext.getAsBoolean();
       }
 
       @Override
       public Batch next() {
-        FeatureBatch f = b.next();
-        return new Batch(f.features(), f.labels());
+        return next.get();
       }
 
       @Override
       public long unitsPerBatch() {
-        return b.config().batchSize();
+        return units;
       }
     };
   }
