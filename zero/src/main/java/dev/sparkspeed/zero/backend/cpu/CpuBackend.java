@@ -53,6 +53,18 @@ public final class CpuBackend implements Backend {
     return OpenBlas.threads();
   }
 
+  /**
+   * Sizes OpenBLAS's thread pool, which is shared by the whole process, unless the environment sets
+   * OPENBLAS_NUM_THREADS or OMP_NUM_THREADS. A Spark executor running several ranks gives each the
+   * cores of one task ({@code spark.task.cpus}); without this each rank's GEMMs would use every
+   * core of the machine and the ranks would oversubscribe them.
+   *
+   * @return the threads OpenBLAS uses now
+   */
+  public static int setBlasThreads(int threads) {
+    return OpenBlas.setThreads(threads);
+  }
+
   @Override
   public String name() {
     return "cpu";

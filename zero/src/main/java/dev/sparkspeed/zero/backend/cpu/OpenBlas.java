@@ -14,7 +14,7 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  * Runtime#availableProcessors()} instead.
  */
 final class OpenBlas {
-  private static final int THREADS = configureThreads();
+  private static volatile int threads = configureThreads();
 
   private OpenBlas() {}
 
@@ -38,7 +38,22 @@ final class OpenBlas {
 
   /** Threads OpenBLAS uses for one sgemm. */
   static int threads() {
-    return THREADS;
+    return threads;
+  }
+
+  /**
+   * Sizes OpenBLAS's pool (process-wide) unless OPENBLAS_NUM_THREADS or OMP_NUM_THREADS is set,
+   * which always wins. Returns the threads in use afterwards.
+   */
+  static synchronized int setThreads(int n) {
+    if (n < 1) {
+      throw new IllegalArgumentException("OpenBLAS threads " + n + " must be at least 1");
+    }
+    if (System.getenv("OPENBLAS_NUM_THREADS") == null && System.getenv("OMP_NUM_THREADS") == null) {
+      org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads(n);
+      threads = n;
+    }
+    return threads;
   }
 
   /**
