@@ -122,6 +122,30 @@ final class ControlChannel {
     }
   }
 
+  /**
+   * Writes both channels' queued frames, waiting up to {@code nanos} for neighbours that read
+   * slowly: used just before closing, when nothing else will flush them.
+   */
+  static void flushBoth(ControlChannel a, ControlChannel b, long nanos) {
+    long until = System.nanoTime() + nanos;
+    do {
+      a.flush();
+      b.flush();
+    } while ((a.hasPendingOutput() || b.hasPendingOutput())
+        && System.nanoTime() < until
+        && pause());
+  }
+
+  private static boolean pause() {
+    try {
+      Thread.sleep(1);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   boolean hasPendingOutput() {
     return !closed && out.position() > 0;
   }

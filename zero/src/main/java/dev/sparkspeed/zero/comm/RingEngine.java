@@ -449,22 +449,11 @@ final class RingEngine implements AutoCloseable {
       String notice = forwardedNotice != null ? forwardedNotice : message;
       controlLeft.queueAbort(notice);
       controlRight.queueAbort(notice);
-      flushNotices();
+      ControlChannel.flushBoth(controlLeft, controlRight, NOTICE_FLUSH_NANOS);
       log.error("{}", message);
       links.close();
     }
     return new CommException(message, cause);
-  }
-
-  /** Writes the queued control frames, waiting a little for neighbours that read slowly. */
-  private void flushNotices() {
-    long until = System.nanoTime() + NOTICE_FLUSH_NANOS;
-    do {
-      controlLeft.flush();
-      controlRight.flush();
-    } while ((controlLeft.hasPendingOutput() || controlRight.hasPendingOutput())
-        && System.nanoTime() < until
-        && pause());
   }
 
   /**
@@ -474,22 +463,12 @@ final class RingEngine implements AutoCloseable {
   private void sayGoodbye() {
     controlLeft.queueGoodbye(completed);
     controlRight.queueGoodbye(completed);
-    flushNotices();
+    ControlChannel.flushBoth(controlLeft, controlRight, NOTICE_FLUSH_NANOS);
     // Closing a socket with unread input sends a reset, which could overtake the goodbye; the
     // neighbours' heartbeats may be waiting unread, so read them first.
     long now = System.nanoTime();
     controlLeft.poll(now);
     controlRight.poll(now);
-  }
-
-  private static boolean pause() {
-    try {
-      Thread.sleep(1);
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
   }
 
   /**
