@@ -10,12 +10,15 @@ import java.nio.charset.StandardCharsets;
  * The control connection to one neighbour: small framed messages next to the data stream.
  * Heartbeats tell a waiting neighbour that this rank is alive and inside a collective (so a stall
  * is blamed on the right rank); an abort notice carries the first failure around the ring, so every
- * rank names the rank that actually died or stalled. Frames: type (1 byte), payload length (2
- * bytes), payload. Non-blocking; used only by the communication thread.
+ * rank names the rank that actually died or stalled; a goodbye, sent by a rank closing its
+ * communicator, tells how many collectives it completed, so a neighbour still finishing the last of
+ * them takes the closing connections as orderly. Frames: type (1 byte), payload length (2 bytes),
+ * payload. Non-blocking; used only by the communication thread.
  */
 final class ControlChannel {
   private static final byte HEARTBEAT = 1;
   private static final byte ABORT = 2;
+  private static final byte GOODBYE = 3;
   private static final int MAX_MESSAGE_CHARS = 600;
 
   final RingPeer peer;
@@ -26,6 +29,7 @@ final class ControlChannel {
   private long lastHeard;
   private boolean closed;
   private String abortMessage;
+  private long peerCompleted = -1;
 
   ControlChannel(RingPeer peer, SocketChannel channel, long now) {
     this.peer = peer;
@@ -65,15 +69,20 @@ final class ControlChannel {
       in.get(payload);
       if (type == ABORT && abortMessage == null) {
         abortMessage = new String(payload, StandardCharsets.UTF_8);
+      } else if (type == GOODBYE && length == 8) {
+        peerCompleted = ByteBuffer.wrap(payload).getLong();
       }
       lastHeard = now;
     }
     in.compact();
   }
 
-  /** Queues a heartbeat unless earlier frames are still unsent (the peer is not reading). */
+  /**
+   * Queues a heartbeat unless earlier frames are still unsent (the peer is not reading) or the peer
+   * said goodbye: it no longer reads, and bytes sent to its closed socket only draw a reset.
+   */
   void queueHeartbeat(long opSeq) {
-    if (!closed && out.position() == 0) {
+    if (!closed && peerCompleted < 0 && out.position() == 0) {
       out.put(HEARTBEAT).putShort((short) 8).putLong(opSeq);
     }
   }
@@ -85,6 +94,16 @@ final class ControlChannel {
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     if (!closed && out.remaining() >= 3 + bytes.length) {
       out.put(ABORT).putShort((short) bytes.length).put(bytes);
+    }
+  }
+
+  /**
+   * Queues this rank's goodbye: it closes its communicator after completing the collectives with
+   * sequence numbers below {@code completed}.
+   */
+  void queueGoodbye(long completed) {
+    if (!closed && out.remaining() >= 11) {
+      out.put(GOODBYE).putShort((short) 8).putLong(completed);
     }
   }
 
@@ -103,6 +122,30 @@ final class ControlChannel {
     }
   }
 
+  /**
+   * Writes both channels' queued frames, waiting up to {@code nanos} for neighbours that read
+   * slowly: used just before closing, when nothing else will flush them.
+   */
+  static void flushBoth(ControlChannel a, ControlChannel b, long nanos) {
+    long until = System.nanoTime() + nanos;
+    do {
+      a.flush();
+      b.flush();
+    } while ((a.hasPendingOutput() || b.hasPendingOutput())
+        && System.nanoTime() < until
+        && pause());
+  }
+
+  private static boolean pause() {
+    try {
+      Thread.sleep(1);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   boolean hasPendingOutput() {
     return !closed && out.position() > 0;
   }
@@ -110,6 +153,27 @@ final class ControlChannel {
   /** The abort notice received from this neighbour, or null. */
   String abortMessage() {
     return abortMessage;
+  }
+
+  /** True once the neighbour said goodbye: it closed or is closing its communicator. */
+  boolean saidGoodbye() {
+    return peerCompleted >= 0;
+  }
+
+  /**
+   * How many collectives the neighbour completed before it said goodbye (all sequence numbers below
+   * this), or -1 before a goodbye.
+   */
+  long peerCompleted() {
+    return peerCompleted;
+  }
+
+  /**
+   * True when the neighbour said goodbye after completing collective {@code seq}: it has sent and
+   * received all of that collective's data, so its closing connections cannot hurt it.
+   */
+  boolean completed(long seq) {
+    return seq < peerCompleted;
   }
 
   /** True once the neighbour closed this connection. */

@@ -26,6 +26,12 @@ import org.slf4j.LoggerFactory;
  * timeout is declared stalled; a rank still waiting at the full timeout gives up. Whoever detects a
  * failure first sends an abort notice both ways around the ring before closing its sockets, so
  * every rank reports the rank that actually failed.
+ *
+ * <p>Closing is orderly: a rank that closes its communicator first sends a goodbye on both control
+ * connections saying how many collectives it completed. A neighbour still finishing the last of
+ * them (its final sends only just handed over, a liveness probe racing the close) then takes the
+ * closed connections as the end of the ring rather than a failure, while a rank that closes or dies
+ * before completing a collective still fails its neighbours in that collective.
  */
 final class RingEngine implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RingEngine.class);
@@ -52,6 +58,9 @@ final class RingEngine implements AutoCloseable {
   private volatile boolean closeRequested;
   private boolean rightClosed;
   private boolean broken;
+
+  /** Collectives completed, counting sequence numbers from 0; told to the neighbours at close. */
+  private long completed;
 
   private final RingSender sender;
   private RingPlan plan;
@@ -120,6 +129,7 @@ final class RingEngine implements AutoCloseable {
     sending = sender.start(p);
     try {
       loop();
+      completed = p.seq() + 1;
     } catch (IOException e) {
       throw fail("selector failure during " + plan.name() + ": " + e, e, null);
     } finally {
@@ -277,26 +287,38 @@ final class RingEngine implements AutoCloseable {
     }
   }
 
-  /** The right neighbour never sends on the data connection, so readable means it closed. */
+  /**
+   * The right neighbour never sends on the data connection, so readable means it closed. That is a
+   * failure while sends are outstanding, unless it said goodbye after completing this collective:
+   * then it has read every byte, and the sender only has yet to record its last send as done.
+   */
   private void probeRight() {
-    if (rightClosed) {
-      return;
-    }
-    probe.clear();
-    int n;
-    try {
-      n = links.dataOut.read(probe);
-    } catch (IOException e) {
-      n = -1;
-    }
-    if (n < 0) {
-      rightClosed = true;
-      if (sending.sendsDone < plan.sends().size()) {
-        throw peerClosed(links.right, null);
+    if (!rightClosed) {
+      probe.clear();
+      int n;
+      try {
+        n = links.dataOut.read(probe);
+      } catch (IOException e) {
+        n = -1;
       }
-    } else if (n > 0) {
-      throw fail(
-          links.right + " sent bytes on a one-way data connection (protocol error)", null, null);
+      if (n > 0) {
+        throw fail(
+            links.right + " sent bytes on a one-way data connection (protocol error)", null, null);
+      }
+      rightClosed = n < 0;
+    }
+    if (rightClosed
+        && sending.sendsDone < plan.sends().size()
+        && !controlRight.completed(plan.seq())) {
+      IOException cause = null;
+      try {
+        awaitNotice(controlRight);
+      } catch (IOException e) {
+        cause = e;
+      }
+      if (cause != null || !controlRight.completed(plan.seq())) {
+        throw closedFailure(links.right, controlRight, cause);
+      }
     }
   }
 
@@ -309,7 +331,8 @@ final class RingEngine implements AutoCloseable {
     boolean onLeft = canReceive() || !onRight;
     long window = 3 * heartbeatNanos;
     long ms = TimeUnit.NANOSECONDS.toMillis(idle);
-    if (onLeft && !controlLeft.heardWithin(now, window)) {
+    // A neighbour that said goodbye after this collective has sent and read all of its data.
+    if (onLeft && !controlLeft.heardWithin(now, window) && !controlLeft.completed(plan.seq())) {
       throw fail(
           links.left
               + " sent no data and no heartbeat for "
@@ -320,7 +343,7 @@ final class RingEngine implements AutoCloseable {
           null,
           null);
     }
-    if (onRight && !controlRight.heardWithin(now, window)) {
+    if (onRight && !controlRight.heardWithin(now, window) && !controlRight.completed(plan.seq())) {
       throw fail(
           links.right
               + " read no data and sent no heartbeat for "
@@ -348,35 +371,53 @@ final class RingEngine implements AutoCloseable {
   }
 
   /**
-   * A neighbour closed a data connection. A failing neighbour sends its abort notice before it
-   * closes, so read the control connections for a short grace first: the notice names the rank that
-   * actually failed.
+   * A neighbour closed a data connection. Its abort notice, if it failed, names the rank that
+   * actually failed, so read that first.
    */
   private CommException peerClosed(RingPeer peer, IOException cause) {
     ControlChannel own = peer == links.left ? controlLeft : controlRight;
-    long until = System.nanoTime() + graceNanos;
     try {
-      while (true) {
-        long now = System.nanoTime();
-        controlLeft.poll(now);
-        controlRight.poll(now);
-        for (ControlChannel c : new ControlChannel[] {controlLeft, controlRight}) {
-          if (c.abortMessage() != null) {
-            return aborted(c);
-          }
-        }
-        if (own.isClosed() || now >= until) {
-          break;
-        }
-        outKey.interestOps(0);
-        inKey.interestOps(0);
-        controlLeft.key.interestOps(controlLeft.isClosed() ? 0 : SelectionKey.OP_READ);
-        controlRight.key.interestOps(controlRight.isClosed() ? 0 : SelectionKey.OP_READ);
-        selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(until - now)));
-        selector.selectedKeys().clear();
-      }
+      awaitNotice(own);
     } catch (IOException e) {
       cause = cause == null ? e : cause;
+    }
+    return closedFailure(peer, own, cause);
+  }
+
+  /**
+   * Reads the control connections for a short grace, until {@code own} says goodbye or closes: a
+   * failing neighbour sends its abort notice, and a closing one its goodbye, before it closes its
+   * data connection, but over another socket, so they may arrive later. Throws an abort that
+   * arrives.
+   */
+  private void awaitNotice(ControlChannel own) throws IOException {
+    long until = System.nanoTime() + graceNanos;
+    while (true) {
+      long now = System.nanoTime();
+      pollControl(now);
+      if (own.isClosed() || own.saidGoodbye() || now >= until) {
+        return;
+      }
+      outKey.interestOps(0);
+      inKey.interestOps(0);
+      controlLeft.key.interestOps(controlLeft.isClosed() ? 0 : SelectionKey.OP_READ);
+      controlRight.key.interestOps(controlRight.isClosed() ? 0 : SelectionKey.OP_READ);
+      selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(until - now)));
+      selector.selectedKeys().clear();
+    }
+  }
+
+  private CommException closedFailure(RingPeer peer, ControlChannel own, IOException cause) {
+    if (own.saidGoodbye()) {
+      return fail(
+          peer
+              + " closed its communicator after completing "
+              + own.peerCompleted()
+              + " collectives, before "
+              + plan.name()
+              + ": every rank must issue the same collectives before closing",
+          cause,
+          null);
     }
     return fail(
         peer
@@ -408,27 +449,26 @@ final class RingEngine implements AutoCloseable {
       String notice = forwardedNotice != null ? forwardedNotice : message;
       controlLeft.queueAbort(notice);
       controlRight.queueAbort(notice);
-      long until = System.nanoTime() + NOTICE_FLUSH_NANOS;
-      do {
-        controlLeft.flush();
-        controlRight.flush();
-      } while ((controlLeft.hasPendingOutput() || controlRight.hasPendingOutput())
-          && System.nanoTime() < until
-          && pause());
+      ControlChannel.flushBoth(controlLeft, controlRight, NOTICE_FLUSH_NANOS);
       log.error("{}", message);
       links.close();
     }
     return new CommException(message, cause);
   }
 
-  private static boolean pause() {
-    try {
-      Thread.sleep(1);
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
+  /**
+   * Tells both neighbours how many collectives this rank completed before it closes, so one still
+   * finishing the last of them takes the closing connections as orderly.
+   */
+  private void sayGoodbye() {
+    controlLeft.queueGoodbye(completed);
+    controlRight.queueGoodbye(completed);
+    ControlChannel.flushBoth(controlLeft, controlRight, NOTICE_FLUSH_NANOS);
+    // Closing a socket with unread input sends a reset, which could overtake the goodbye; the
+    // neighbours' heartbeats may be waiting unread, so read them first.
+    long now = System.nanoTime();
+    controlLeft.poll(now);
+    controlRight.poll(now);
   }
 
   /**
@@ -449,11 +489,17 @@ final class RingEngine implements AutoCloseable {
     }
   }
 
-  /** Closes the sockets and returns the staging memory; on the communication thread. */
+  /**
+   * Says goodbye to the neighbours unless a failure broke the ring, closes the sockets and returns
+   * the staging memory; on the communication thread.
+   */
   @Override
   public void close() {
     if (links != null) {
       sender.close();
+      if (!broken) {
+        sayGoodbye();
+      }
       links.close();
       try {
         selector.close();
