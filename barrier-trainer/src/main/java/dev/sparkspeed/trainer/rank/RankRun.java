@@ -279,9 +279,6 @@ public final class RankRun {
       if (resumedFrom != null) {
         LOG.info(
             "rank {}: resumed from {} at step {} ({})", rank, resumedFrom, start, ck.describe());
-        if (rank == 0) {
-          System.out.printf("resumed from %s at step %d%n", resumedFrom, start);
-        }
       }
       int run = (int) Math.max(0, total - start);
       losses = new float[run];
