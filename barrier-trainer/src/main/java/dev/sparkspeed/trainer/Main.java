@@ -34,7 +34,8 @@ import org.apache.spark.sql.types.StructType;
  * <pre>
  * train --deepspeed ds_config.json --model (preset | model.json) --data (parquet | text | table)
  *       (--tokens-column C | --text-column C | --features-column C --label-column C)
- *       --world-size N --max-steps K [--output DIR_OR_URI] [--master local[2]] [--format F]
+ *       --world-size N --max-steps K [--output DIR_OR_URI [--save-every N]] [--master local[2]]
+ *       [--format F]
  *       [--seq-len T] [--tokenizer byte|tokenizer.json] [--epoch-policy wrap|trim]
  *       [--null-policy error|skip] [--shuffle UNITS] [--rendezvous-timeout SECONDS]
  *       [--sample CHARS] [--no-plugin]
@@ -42,9 +43,12 @@ import org.apache.spark.sql.types.StructType;
  *
  * It creates the SparkSession itself ({@code local[N]} for N ranks unless a master is given, or
  * spark-submit's), enables {@link SparkSpeedPlugin} for live progress unless {@code spark.plugins}
- * is set, and ends with {@code RESULT steps=N loss=X params_sha256=H}. Without arguments it trains
- * gpt2-mini on a generated English-like corpus (a DataFrame of text lines) through a real barrier
- * stage and prints a sample: the quickstart.
+ * is set, and ends with {@code RESULT steps=N loss=X params_sha256=H}. With {@code --output} the
+ * ranks keep checkpoints under it (every {@code --save-every} steps, default the DeepSpeed config's
+ * {@code sparkspeed.save_interval}, and at the end) and a run resumes from the newest one, printing
+ * {@code resumed from TAG at step K}; N in the RESULT line counts the resumed steps too. Without
+ * arguments it trains gpt2-mini on a generated English-like corpus (a DataFrame of text lines)
+ * through a real barrier stage and prints a sample: the quickstart.
  */
 public final class Main {
   private static final Set<String> OPTIONS =
@@ -60,6 +64,7 @@ public final class Main {
           "world-size",
           "max-steps",
           "output",
+          "save-every",
           "master",
           "seq-len",
           "tokenizer",
@@ -134,8 +139,23 @@ public final class Main {
         .nullPolicy(NullPolicy.valueOf(a.get("null-policy", "error").toUpperCase(Locale.ROOT)))
         .shuffleBuffer(a.getInt("shuffle", 0))
         .output(a.get("output", null))
+        .saveEvery(saveEvery(a))
         .rendezvousTimeout(rendezvous)
         .build();
+  }
+
+  private static long saveEvery(Args a) {
+    if (!a.has("save-every")) {
+      return -1;
+    }
+    if (!a.has("output")) {
+      throw new IllegalArgumentException("--save-every needs --output DIR_OR_URI to save into");
+    }
+    long every = a.getInt("save-every", 0);
+    if (every < 0) {
+      throw new IllegalArgumentException("--save-every " + every + " must be 0 (end only) or more");
+    }
+    return every;
   }
 
   /** The column of spark.read.text ("value") for text data, "text" for the quickstart. */
@@ -188,6 +208,9 @@ public final class Main {
   }
 
   private static void report(TrainResult r, TrainOptions o, Args a, PrintStream out) {
+    if (r.resumedFrom() != null) {
+      out.printf(Locale.ROOT, "resumed from %s at step %d%n", r.resumedFrom(), r.startStep());
+    }
     if (SparkSpeedPlugin.progressLines().isEmpty()) {
       int every = Math.max(1, r.steps() / 10);
       for (int s = 0; s < r.steps(); s++) {
@@ -195,22 +218,26 @@ public final class Main {
           out.printf(
               Locale.ROOT,
               "step %5d/%d  loss %.4f  %.3f s/step%n",
-              s + 1,
-              r.steps(),
+              r.startStep() + s + 1,
+              r.totalSteps(),
               r.losses()[s],
               r.stepSeconds()[s]);
         }
       }
     }
-    out.printf(
-        Locale.ROOT,
-        "trained %d steps on %d ranks in %.1f s (stage attempt %d); loss %.4f -> %.4f%n",
-        r.steps(),
-        o.worldSize(),
-        r.wallSeconds(),
-        r.stageAttempt(),
-        r.losses()[0],
-        r.finalLoss());
+    if (r.steps() > 0) {
+      out.printf(
+          Locale.ROOT,
+          "trained %d steps on %d ranks in %.1f s (stage attempt %d); loss %.4f -> %.4f%n",
+          r.steps(),
+          o.worldSize(),
+          r.wallSeconds(),
+          r.stageAttempt(),
+          r.losses()[0],
+          r.finalLoss());
+    } else {
+      out.printf(Locale.ROOT, "nothing left to train: %d steps done%n", r.totalSteps());
+    }
     if (r.model().kind() == ModelSpec.Kind.GPT2 && o.textColumn() != null) {
       out.println("--- sample ---");
       out.println(sample(r, o, a.getInt("sample", 200)));
@@ -219,7 +246,7 @@ public final class Main {
     out.printf(
         Locale.ROOT,
         "RESULT steps=%d loss=%.6f params_sha256=%s%n",
-        r.steps(),
+        r.totalSteps(),
         r.finalLoss(),
         r.paramsSha256());
   }

@@ -2,6 +2,7 @@ package dev.sparkspeed.trainer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sparkspeed.trainer.checkpoint.HadoopConfCopy;
 import dev.sparkspeed.trainer.rank.BarrierTrainTask;
 import dev.sparkspeed.trainer.rank.JobSecret;
 import dev.sparkspeed.trainer.rank.RankJob;
@@ -38,6 +39,12 @@ import scala.reflect.ClassTag$;
  * keeping its order), and runs the barrier stage. The stage feeds a shuffle, so when a rank fails
  * Spark retries the whole stage (up to {@code spark.stage.maxConsecutiveAttempts}); rank 0 returns
  * the parameters through it, so they must fit {@code spark.driver.maxResultSize}.
+ *
+ * <p>With an output location (or the DeepSpeed config's {@code sparkspeed.checkpoint_dir}) the
+ * ranks save checkpoints there every {@code sparkspeed.save_interval} steps and at the end, and
+ * every stage attempt starts from the newest committed one: a second {@code fit} on the same output
+ * continues the first (up to its {@code maxSteps} in all), and a retried stage loses only the steps
+ * since the last checkpoint.
  */
 public final class SparkSpeed {
   private static final Logger LOG = LoggerFactory.getLogger(SparkSpeed.class);
@@ -68,7 +75,13 @@ public final class SparkSpeed {
     }
     RankJob job =
         new RankJob(
-            o, spec, ds, JobSecret.generate(), UUID.randomUUID().toString(), input.schema());
+            o,
+            spec,
+            ds,
+            JobSecret.generate(),
+            UUID.randomUUID().toString(),
+            input.schema(),
+            HadoopConfCopy.of(sc.hadoopConfiguration()));
     LOG.info("SparkSpeed: training {} on {} ranks, {}", spec.kind(), o.worldSize(), o);
     sc.setJobDescription("SparkSpeed training: " + spec.kind() + " on " + o.worldSize() + " ranks");
     List<RankResult> results;
@@ -89,6 +102,13 @@ public final class SparkSpeed {
     }
     results.sort(Comparator.comparingInt(RankResult::rank));
     TrainResult r = assemble(spec, results, (System.nanoTime() - t0) / 1e9);
+    if (r.resumedFrom() != null) {
+      LOG.info(
+          "SparkSpeed: stage attempt {} resumed from {} at step {}",
+          r.stageAttempt(),
+          r.resumedFrom(),
+          r.startStep());
+    }
     if (o.output() != null) {
       ModelIo.save(sc.hadoopConfiguration(), o.output(), spec, r.params(), summary(r, o));
       LOG.info("SparkSpeed: saved the model to {}", o.output());
@@ -109,6 +129,8 @@ public final class SparkSpeed {
         r0.losses(),
         r0.stepSeconds(),
         r0.stageAttempt(),
+        r0.startStep(),
+        r0.resumedFrom(),
         counts,
         skipped,
         results.stream().mapToDouble(RankResult::feedSeconds).max().orElse(0),
@@ -120,8 +142,10 @@ public final class SparkSpeed {
 
   private static ObjectNode summary(TrainResult r, TrainOptions o) {
     ObjectNode n = new ObjectMapper().createObjectNode();
-    n.put("steps", r.steps());
-    n.put("final_loss", r.finalLoss());
+    n.put("steps", r.totalSteps());
+    if (r.steps() > 0) {
+      n.put("final_loss", r.finalLoss());
+    }
     n.put("world_size", o.worldSize());
     n.put("seq_len", r.model().seqLen(o.seqLen()));
     n.put("tokenizer", o.tokenizer());

@@ -38,6 +38,9 @@ public final class TrainOptions implements Serializable {
   private final String output;
   private final Duration rendezvousTimeout;
   private final int failStageAttempts;
+  private final long saveEvery;
+  private final int haltRank;
+  private final long haltAfterStep;
 
   private TrainOptions(Builder b) {
     this.model = b.model;
@@ -56,6 +59,9 @@ public final class TrainOptions implements Serializable {
     this.output = b.output;
     this.rendezvousTimeout = b.rendezvousTimeout;
     this.failStageAttempts = b.failStageAttempts;
+    this.saveEvery = b.saveEvery;
+    this.haltRank = b.haltRank;
+    this.haltAfterStep = b.haltAfterStep;
   }
 
   public static Builder builder() {
@@ -127,9 +133,35 @@ public final class TrainOptions implements Serializable {
     return shuffleBuffer;
   }
 
-  /** Where the trained model is saved (a directory or Hadoop URI), or null for nowhere. */
+  /**
+   * Where the trained model is saved (a directory or Hadoop URI), or null for nowhere. Unless the
+   * DeepSpeed config's {@code sparkspeed.checkpoint_dir} names another place, the ranks also keep
+   * their checkpoints under {@code <output>/checkpoints} and every run resumes from the newest one.
+   */
   public String output() {
     return output;
+  }
+
+  /**
+   * Optimizer steps between checkpoints, overriding the DeepSpeed config's {@code
+   * sparkspeed.save_interval}; 0 saves only at the end; -1 (the default) keeps the config's.
+   */
+  public long saveEvery() {
+    return saveEvery;
+  }
+
+  /**
+   * Fault injection for multi-process tests: in stage attempt 0, this rank halts its JVM (as a lost
+   * executor would vanish) after step {@link #haltAfterStep()}. Never use it in {@code local[N]}
+   * mode, where the ranks share the driver's JVM.
+   */
+  public int haltRank() {
+    return haltRank;
+  }
+
+  /** The step after which {@link #haltRank()} halts its JVM; 0 (the default) never halts. */
+  public long haltAfterStep() {
+    return haltAfterStep;
   }
 
   /**
@@ -186,6 +218,7 @@ public final class TrainOptions implements Serializable {
         + shuffleBuffer
         + ", output="
         + output
+        + (saveEvery >= 0 ? ", saveEvery=" + saveEvery : "")
         + "]";
   }
 
@@ -207,6 +240,9 @@ public final class TrainOptions implements Serializable {
     private String output;
     private Duration rendezvousTimeout = DEFAULT_RENDEZVOUS_TIMEOUT;
     private int failStageAttempts;
+    private long saveEvery = -1;
+    private int haltRank;
+    private long haltAfterStep;
 
     private Builder() {}
 
@@ -290,6 +326,18 @@ public final class TrainOptions implements Serializable {
       return this;
     }
 
+    public Builder saveEvery(long v) {
+      saveEvery = v;
+      return this;
+    }
+
+    /** See {@link TrainOptions#haltRank()}. */
+    public Builder haltAfterStep(int rank, long step) {
+      haltRank = rank;
+      haltAfterStep = step;
+      return this;
+    }
+
     /**
      * @throws IllegalArgumentException naming the option that is missing, conflicting or out of
      *     range
@@ -338,6 +386,23 @@ public final class TrainOptions implements Serializable {
                 + " and failStageAttempts "
                 + failStageAttempts
                 + " must be >= 0");
+      }
+      if (saveEvery < -1) {
+        throw new IllegalArgumentException(
+            "save every "
+                + saveEvery
+                + " steps: give 0 (only at the end), a positive interval, or -1 for the DeepSpeed"
+                + " config's sparkspeed.save_interval");
+      }
+      if (haltAfterStep < 0 || haltRank < 0 || haltRank >= worldSize) {
+        throw new IllegalArgumentException(
+            "halt rank "
+                + haltRank
+                + " after step "
+                + haltAfterStep
+                + ": the rank must lie in [0, world size "
+                + worldSize
+                + ") and the step be >= 0");
       }
       if (rendezvousTimeout == null
           || rendezvousTimeout.isNegative()

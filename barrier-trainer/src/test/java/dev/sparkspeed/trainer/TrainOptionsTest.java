@@ -44,6 +44,10 @@ class TrainOptionsTest {
     assertTrue(error(b.worldSize(0)).contains("world size 0"));
     assertTrue(error(b.worldSize(1).maxSteps(-1)).contains("max steps -1"));
     assertTrue(error(TrainOptions.builder().textColumn("t")).startsWith("model is not set"));
+    b = TrainOptions.builder().model("gpt2-tiny").textColumn("t");
+    assertTrue(error(b.saveEvery(-2)).contains("save every -2 steps"));
+    assertTrue(error(b.saveEvery(-1).worldSize(2).haltAfterStep(2, 3)).contains("halt rank 2"));
+    assertEquals(-1, b.haltAfterStep(1, 3).build().saveEvery(), "the config's interval by default");
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.sparkspeed.trainer.rank;
 
 import dev.sparkspeed.trainer.ModelSpec;
 import dev.sparkspeed.trainer.TrainOptions;
+import dev.sparkspeed.trainer.checkpoint.HadoopConfCopy;
 import java.io.Serializable;
 import org.apache.spark.sql.types.StructType;
 
@@ -14,6 +15,7 @@ import org.apache.spark.sql.types.StructType;
  * @param secret the job's ring key (never printed)
  * @param runId tells this run's progress reports from other runs'
  * @param schema the schema of the rows the task reads
+ * @param hadoop the driver's Hadoop configuration, for the checkpoint store
  */
 public record RankJob(
     TrainOptions options,
@@ -21,7 +23,8 @@ public record RankJob(
     String deepspeedJson,
     JobSecret secret,
     String runId,
-    StructType schema)
+    StructType schema,
+    HadoopConfCopy hadoop)
     implements Serializable {
   private static final long serialVersionUID = 1L;
 }

@@ -9,7 +9,9 @@ import java.io.Serializable;
  * @param stageAttempt the stage attempt that produced it, from 0
  * @param error the ranks' errors when the job could not train (every rank returns the same), else
  *     null
- * @param losses the mean loss of every optimizer step over all ranks
+ * @param startStep steps done before this attempt, restored from the checkpoint it resumed from
+ * @param resumedFrom the tag of that checkpoint, or null when training started afresh
+ * @param losses the mean loss over all ranks of every optimizer step this attempt ran
  * @param stepSeconds this rank's wall time of every step
  * @param params rank 0: the final FP32 parameters in table order; other ranks: null
  * @param count this rank's rows (feature feeds) or tokens (token feeds)
@@ -24,6 +26,8 @@ public record RankResult(
     int rank,
     int stageAttempt,
     String error,
+    long startStep,
+    String resumedFrom,
     float[] losses,
     double[] stepSeconds,
     float[] params,
@@ -40,10 +44,10 @@ public record RankResult(
   /** The result of a rank that could not train. */
   static RankResult failed(int rank, int stageAttempt, String error) {
     return new RankResult(
-        rank, stageAttempt, error, new float[0], new double[0], null, 0, 0, 0, 0, 0, 0, 0);
+        rank, stageAttempt, error, 0, null, new float[0], new double[0], null, 0, 0, 0, 0, 0, 0, 0);
   }
 
-  /** Optimizer steps run. */
+  /** Optimizer steps run in this attempt. */
   public int steps() {
     return losses.length;
   }

@@ -24,6 +24,7 @@ import dev.sparkspeed.zero.config.ConfigException;
 import dev.sparkspeed.zero.config.DeepSpeedConfig;
 import dev.sparkspeed.zero.engine.TrainSettings;
 import dev.sparkspeed.zero.engine.ZeroEngine;
+import dev.sparkspeed.zero.engine.checkpoint.EngineCheckpoint;
 import dev.sparkspeed.zero.model.Model;
 import dev.sparkspeed.zero.tensor.Allocator;
 import dev.sparkspeed.zero.tensor.DType;
@@ -263,33 +264,59 @@ public final class RankRun {
     ProgressReporter progress =
         new ProgressReporter(
             job.runId(), rank, world, total, cfg.stepsPerPrint(), feed.unitsPerStep());
-    float[] losses = new float[(int) total];
-    double[] seconds = new double[(int) total];
     ZeroEngine.StepResult last = null;
-    LOG.info("rank {}/{}: {} units, epoch plan {}, {} steps", rank, world, p.count(), plan, total);
     float[] params;
+    long start;
+    String resumedFrom;
+    float[] losses;
+    double[] seconds;
     try {
-      for (int s = 0; s < total; s++) {
+      RankCheckpoints ck =
+          closer.add(RankCheckpoints.open(o, cfg, engine, job.hadoop().toConfiguration()));
+      Optional<EngineCheckpoint.Resumed> resumed = ck.resume(feed);
+      start = resumed.map(EngineCheckpoint.Resumed::globalSteps).orElse(0L);
+      resumedFrom = resumed.map(EngineCheckpoint.Resumed::tag).orElse(null);
+      if (resumedFrom != null) {
+        LOG.info(
+            "rank {}: resumed from {} at step {} ({})", rank, resumedFrom, start, ck.describe());
+      }
+      int run = (int) Math.max(0, total - start);
+      losses = new float[run];
+      seconds = new double[run];
+      LOG.info(
+          "rank {}/{}: {} units, epoch plan {}, steps {} to {}",
+          rank,
+          world,
+          p.count(),
+          plan,
+          start + 1,
+          total);
+      for (int i = 0; i < run; i++) {
+        long step = start + i + 1;
         ctx.checkCancelled();
         long t0 = System.nanoTime();
         last = engine.step(feed.next());
-        seconds[s] = (System.nanoTime() - t0) / 1e9;
-        losses[s] = last.loss();
-        progress.step(s + 1, seconds[s], last, engine, be.liveBytes());
-        if (s == 0 && rank == 0 && ctx.stageAttempt() < o.failStageAttempts()) {
-          throw new InjectedFailure(ctx.stageAttempt(), o.failStageAttempts());
-        }
+        seconds[i] = (System.nanoTime() - t0) / 1e9;
+        losses[i] = last.loss();
+        progress.step(step, seconds[i], last, engine, be.liveBytes());
+        ck.afterStep(step, total, feed);
+        injectFaults(step);
       }
+      ck.finish();
       params = exportParams(engine, model);
       Rendezvous.depart(ctx::barrier, rank, world, o.rendezvousTimeout());
     } catch (CommException e) {
       yieldToFailedPeer();
       throw e;
+    } catch (IOException e) {
+      throw new SparkSpeedException("rank " + rank + ": checkpoint failed: " + e.getMessage(), e);
     }
     return new RankResult(
         rank,
         ctx.stageAttempt(),
         null,
+        start,
+        resumedFrom,
         losses,
         seconds,
         params,
@@ -298,8 +325,19 @@ public final class RankRun {
         p.feedSeconds(),
         plan.steps(),
         feed.unitsPerStep(),
-        last.lossScale(),
+        last == null ? engine.lossScaler().scale() : last.lossScale(),
         engine.modelStateBytes());
+  }
+
+  /** The test-only failures {@link TrainOptions} can ask for, after {@code step} (1-based). */
+  private void injectFaults(long step) {
+    if (step == 1 && rank == 0 && ctx.stageAttempt() < o.failStageAttempts()) {
+      throw new InjectedFailure(ctx.stageAttempt(), o.failStageAttempts());
+    }
+    if (step == o.haltAfterStep() && rank == o.haltRank() && ctx.stageAttempt() == 0) {
+      LOG.warn("rank {}: halting this JVM after step {} (haltAfterStep)", rank, step);
+      Runtime.getRuntime().halt(1);
+    }
   }
 
   /**

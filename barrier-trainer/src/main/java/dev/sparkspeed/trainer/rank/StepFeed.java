@@ -3,6 +3,7 @@ package dev.sparkspeed.trainer.rank;
 import dev.sparkspeed.feed.EpochPlan;
 import dev.sparkspeed.feed.FeatureBatch;
 import dev.sparkspeed.feed.FeatureBatcher;
+import dev.sparkspeed.feed.FeedCursor;
 import dev.sparkspeed.feed.TokenBatch;
 import dev.sparkspeed.feed.TokenBatcher;
 import dev.sparkspeed.zero.model.Batch;
@@ -17,12 +18,19 @@ import java.util.function.Supplier;
 /**
  * Hands out each optimizer step's micro-batches ({@code gradient_accumulation_steps} of them) from
  * a batcher, starting the next epoch when one runs out. The batchers reuse one buffer per batch, so
- * every micro-batch of a step is copied into a buffer of its own. Owns those buffers.
+ * every micro-batch of a step is copied into a buffer of its own. Owns those buffers. Its {@link
+ * #cursor()} goes into checkpoints and {@link #resume} continues the identical sequence from one.
  */
 final class StepFeed implements AutoCloseable {
   /** The part of a batcher the feed uses. */
   interface Batches {
     void start(int epoch, EpochPlan plan);
+
+    /** Continues from {@code cursor}, replaying and verifying its epoch up to its step. */
+    void resume(FeedCursor cursor, EpochPlan plan);
+
+    /** Where the batcher stands. */
+    FeedCursor cursor();
 
     boolean hasNext();
 
@@ -54,6 +62,8 @@ final class StepFeed implements AutoCloseable {
   static Batches of(TokenBatcher b) {
     return batches(
         b::start,
+        b::resume,
+        b::cursor,
         b::hasNext,
         () -> {
           TokenBatch t = b.next();
@@ -66,6 +76,8 @@ final class StepFeed implements AutoCloseable {
   static Batches of(FeatureBatcher b) {
     return batches(
         b::start,
+        b::resume,
+        b::cursor,
         b::hasNext,
         () -> {
           FeatureBatch f = b.next();
@@ -76,6 +88,8 @@ final class StepFeed implements AutoCloseable {
 
   private static Batches batches(
       BiConsumer<Integer, EpochPlan> start,
+      BiConsumer<FeedCursor, EpochPlan> resume,
+      Supplier<FeedCursor> cursor,
       BooleanSupplier hasNext,
       Supplier<Batch> next,
       long units) {
@@ -83,6 +97,16 @@ final class StepFeed implements AutoCloseable {
       @Override
       public void start(int epoch, EpochPlan plan) {
         start.accept(epoch, plan);
+      }
+
+      @Override
+      public void resume(FeedCursor c, EpochPlan plan) {
+        resume.accept(c, plan);
+      }
+
+      @Override
+      public FeedCursor cursor() {
+        return cursor.get();
       }
 
       @Override
@@ -100,6 +124,24 @@ final class StepFeed implements AutoCloseable {
         return units;
       }
     };
+  }
+
+  /**
+   * Continues after the step at which {@code c} was saved: the next call returns the step that
+   * followed it. Call before the first {@link #next()}.
+   */
+  void resume(FeedCursor c) {
+    if (started) {
+      throw new IllegalStateException("the feed already started; resume before the first step");
+    }
+    batches.resume(c, plan);
+    epoch = c.epoch();
+    started = true;
+  }
+
+  /** Where the feed stands after the steps handed out so far. */
+  FeedCursor cursor() {
+    return batches.cursor();
   }
 
   /** The micro-batches of the next step; valid until the next call. */

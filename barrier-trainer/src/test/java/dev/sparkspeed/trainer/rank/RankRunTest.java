@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkspeed.trainer.ModelSpec;
 import dev.sparkspeed.trainer.TrainOptions;
+import dev.sparkspeed.trainer.checkpoint.HadoopConfCopy;
 import dev.sparkspeed.zero.comm.CommException;
 import dev.sparkspeed.zero.train.TinyCorpus;
 import java.util.ArrayList;
@@ -16,6 +17,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
@@ -45,7 +47,14 @@ class RankRunTest {
   static RankJob job(TrainOptions.Builder b, String ds) {
     TrainOptions o =
         b.model("gpt2-tiny").deepspeed(ds).textColumn("text").worldSize(2).seqLen(16).build();
-    return new RankJob(o, ModelSpec.resolve("gpt2-tiny"), ds, JobSecret.generate(), "test", SCHEMA);
+    return new RankJob(
+        o,
+        ModelSpec.resolve("gpt2-tiny"),
+        ds,
+        JobSecret.generate(),
+        "test",
+        SCHEMA,
+        HadoopConfCopy.of(new Configuration()));
   }
 
   static List<Future<RankResult>> run(RankJob job, List<List<Row>> parts, int[] gpus) {

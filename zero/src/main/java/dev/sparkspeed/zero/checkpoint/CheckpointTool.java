@@ -22,6 +22,8 @@ import java.util.TreeMap;
  *
  * DIR is a checkpoint root (the newest committed checkpoint is used unless --tag names one) or one
  * checkpoint's own directory. {@code --verify} also reads every tensor and checks its checksums.
+ * {@link #main} reads local directories; {@link #run} reads any {@link CheckpointStore} (the Spark
+ * module's command opens hdfs:// and s3a:// URIs with it). {@code --out} is always local.
  */
 public final class CheckpointTool {
   private static final String USAGE =
@@ -30,10 +32,34 @@ public final class CheckpointTool {
 
   private CheckpointTool() {}
 
+  /** Opens the store rooted at a location given on the command line. */
+  @FunctionalInterface
+  public interface StoreOpener {
+    /**
+     * @param location a checkpoint root or one checkpoint's directory, as the user wrote it (a
+     *     local path, or a URI for openers that know its scheme)
+     */
+    CheckpointStore open(String location) throws IOException;
+  }
+
+  /** The tool on local directories. */
   public static void main(String[] argv) throws IOException {
     if (argv.length == 0 || !Set.of("inspect", "consolidate").contains(argv[0])) {
       System.err.println(USAGE);
       System.exit(2);
+    }
+    run(argv, CheckpointTool::openLocal, System.out);
+  }
+
+  /**
+   * Runs {@code inspect} or {@code consolidate} ({@code argv[0]}) on the checkpoint that {@code
+   * stores} opens for {@code --checkpoint}; {@code --out} is a local directory.
+   *
+   * @throws IllegalArgumentException naming the option that is missing or malformed
+   */
+  public static void run(String[] argv, StoreOpener stores, PrintStream out) throws IOException {
+    if (argv.length == 0 || !Set.of("inspect", "consolidate").contains(argv[0])) {
+      throw new IllegalArgumentException(USAGE);
     }
     String cmd = argv[0];
     Args a =
@@ -46,25 +72,25 @@ public final class CheckpointTool {
     if (!a.has("checkpoint")) {
       throw new IllegalArgumentException("--checkpoint DIR is required\n" + USAGE);
     }
-    try (CheckpointReader r = open(Path.of(a.get("checkpoint", "")), a.get("tag", null))) {
+    try (CheckpointReader r = open(stores, a.get("checkpoint", ""), a.get("tag", null))) {
       if (cmd.equals("inspect")) {
         if (a.flag("verify")) {
           r.verifyChecksums();
         }
-        inspect(r, System.out);
+        inspect(r, out);
         if (a.flag("verify")) {
-          System.out.println("checksums: all tensors verified");
+          out.println("checksums: all tensors verified");
         }
       } else {
         if (!a.has("out")) {
           throw new IllegalArgumentException("--out DIR is required\n" + USAGE);
         }
         DType dtype = DType.parse(a.get("dtype", "fp32"));
-        Path out = Path.of(a.get("out", ""));
-        HfGpt2Export.Summary s = HfGpt2Export.export(r, out, dtype);
-        System.out.printf(
+        Path dir = Path.of(a.get("out", ""));
+        HfGpt2Export.Summary s = HfGpt2Export.export(r, dir, dtype);
+        out.printf(
             "wrote %s (%d tensors, %d bytes, %s) and %s for checkpoint %s step %d%n",
-            out.resolve(HfGpt2Export.WEIGHTS_FILE),
+            dir.resolve(HfGpt2Export.WEIGHTS_FILE),
             s.tensors(),
             s.bytes(),
             dtype,
@@ -75,19 +101,30 @@ public final class CheckpointTool {
     }
   }
 
-  /**
-   * Opens {@code tag} under {@code dir}, the newest usable checkpoint when tag is null, or {@code
-   * dir} itself when it is one checkpoint's directory.
-   */
-  static CheckpointReader open(Path dir, String tag) throws IOException {
-    if (tag == null && Files.isRegularFile(dir.resolve(CheckpointFormat.MANIFEST))) {
-      Path root = dir.toAbsolutePath().getParent();
-      return CheckpointReader.open(new LocalCheckpointStore(root), dir.getFileName().toString());
-    }
+  /** The store of a local checkpoint directory; fails when it is not a directory. */
+  public static CheckpointStore openLocal(String location) throws IOException {
+    Path dir = Path.of(location);
     if (!Files.isDirectory(dir)) {
       throw new IOException("--checkpoint " + dir + " is not a directory");
     }
-    CheckpointStore store = new LocalCheckpointStore(dir);
+    return new LocalCheckpointStore(dir);
+  }
+
+  /**
+   * Opens {@code tag} under {@code location}, the newest usable checkpoint when tag is null, or
+   * {@code location} itself when it is one checkpoint's directory (it holds a manifest).
+   */
+  static CheckpointReader open(StoreOpener stores, String location, String tag) throws IOException {
+    String loc = location.replaceAll("(?<=.)/+$", "");
+    CheckpointStore store = stores.open(loc);
+    if (tag == null && store.exists(CheckpointFormat.MANIFEST)) {
+      int slash = loc.lastIndexOf('/');
+      if (slash < 0) {
+        return CheckpointReader.open(stores.open("."), loc);
+      }
+      String parent = slash == 0 ? "/" : loc.substring(0, slash);
+      return CheckpointReader.open(stores.open(parent), loc.substring(slash + 1));
+    }
     if (tag != null) {
       return CheckpointReader.open(store, tag);
     }
@@ -95,7 +132,9 @@ public final class CheckpointTool {
         .orElseThrow(
             () ->
                 new IOException(
-                    "no committed checkpoint under " + dir + "; pass --tag to name one"));
+                    "no committed checkpoint under "
+                        + store.describe()
+                        + "; pass --tag to name one"));
   }
 
   /** Prints the manifest's summary: training state, configs, files and flat tensors. */
