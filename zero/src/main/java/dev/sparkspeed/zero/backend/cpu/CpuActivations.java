@@ -31,10 +31,17 @@ final class CpuActivations {
     switch (f) {
       case GELU -> {
         // 0.5·x·(1 + tanh u) = x·sigmoid(2u): one exp, and accurate on the negative tail.
-        for (int i = lo; i < hi; i++) {
-          float v = x.get(i);
-          float u = SCALE_F * (v + CUBIC_F * v * v * v);
-          o.put(i, v * CpuMath.sigmoid(2f * u));
+        // Staged through a heap array: off-heap loops pay a check per element.
+        float[] a = new float[Math.min(CpuVectorOps.CHUNK, hi - lo)];
+        for (int start = lo; start < hi; start += a.length) {
+          int len = Math.min(a.length, hi - start);
+          x.get(start, a, 0, len);
+          for (int i = 0; i < len; i++) {
+            float v = a[i];
+            float u = SCALE_F * (v + CUBIC_F * v * v * v);
+            a[i] = v * CpuMath.sigmoid(2f * u);
+          }
+          o.put(start, a, 0, len);
         }
       }
       case RELU -> {
@@ -67,13 +74,24 @@ final class CpuActivations {
     switch (f) {
       case GELU -> {
         // d/dx x·s(2u) = s + 2x·s·(1 − s)·u' with s = sigmoid(2u).
-        for (int i = lo; i < hi; i++) {
-          float v = x.get(i);
-          float u = SCALE_F * (v + CUBIC_F * v * v * v);
-          float du = SCALE_F * (1f + 3f * CUBIC_F * v * v);
-          float s = CpuMath.sigmoid(2f * u);
-          float grad = s + 2f * v * s * (1f - s) * du;
-          dx.put(i, dx.get(i) + grad * dy.get(i));
+        int c = Math.min(CpuVectorOps.CHUNK, hi - lo);
+        float[] xa = new float[c];
+        float[] ga = new float[c];
+        float[] da = new float[c];
+        for (int start = lo; start < hi; start += c) {
+          int len = Math.min(c, hi - start);
+          x.get(start, xa, 0, len);
+          dy.get(start, ga, 0, len);
+          dx.get(start, da, 0, len);
+          for (int i = 0; i < len; i++) {
+            float v = xa[i];
+            float u = SCALE_F * (v + CUBIC_F * v * v * v);
+            float du = SCALE_F * (1f + 3f * CUBIC_F * v * v);
+            float s = CpuMath.sigmoid(2f * u);
+            float grad = s + 2f * v * s * (1f - s) * du;
+            da[i] += grad * ga[i];
+          }
+          dx.put(start, da, 0, len);
         }
       }
       case RELU -> {

@@ -53,36 +53,43 @@ final class CpuLoss {
         rows,
         1,
         (lo, hi) -> {
+          // One row at a time through a heap array: off-heap loops pay a check per element.
+          float[] row = new float[vp];
           for (int r = lo; r < hi; r++) {
-            loss.put(r, softmaxRow(p, z, r * vp, v, vp, y.get(r), ignoreIndex));
+            z.get(r * vp, row, 0, vp);
+            loss.put(r, softmaxRow(row, v, vp, y.get(r), ignoreIndex));
+            p.put(r * vp, row, 0, vp);
           }
         });
   }
 
-  /** Writes one row of probabilities and returns its loss, log Σ exp(z − max) − (z_y − max). */
-  private static float softmaxRow(
-      FloatBuffer p, FloatBuffer z, int row, int v, int vp, int target, int ignoreIndex) {
+  /**
+   * Replaces one row of logits by its probabilities (padding columns 0) and returns its loss, log Σ
+   * exp(z − max) − (z_y − max).
+   */
+  private static float softmaxRow(float[] z, int v, int vp, int target, int ignoreIndex) {
     float max = Float.NEGATIVE_INFINITY;
     for (int j = 0; j < v; j++) {
-      max = Math.max(max, z.get(row + j));
+      max = Math.max(max, z[j]);
     }
+    float zt = target == ignoreIndex ? 0f : z[target];
     double sum = 0;
     for (int j = 0; j < v; j++) {
-      float e = CpuMath.exp(z.get(row + j) - max);
-      p.put(row + j, e);
+      float e = CpuMath.exp(z[j] - max);
+      z[j] = e;
       sum += e;
     }
     float inv = (float) (1.0 / sum);
     for (int j = 0; j < v; j++) {
-      p.put(row + j, p.get(row + j) * inv);
+      z[j] *= inv;
     }
     for (int j = v; j < vp; j++) {
-      p.put(row + j, 0f);
+      z[j] = 0f;
     }
     if (target == ignoreIndex) {
       return 0f;
     }
-    return (float) (Math.log(sum) - (z.get(row + target) - max));
+    return (float) (Math.log(sum) - (zt - max));
   }
 
   void crossEntropyBackward(

@@ -176,8 +176,13 @@ final class CpuVectorOps {
           blocks,
           1,
           (lo, hi) -> {
+            // Staged through a heap array: loops over off-heap buffers pay a check per element.
+            float[] buf = new float[SUM_BLOCK];
             for (int blk = lo; blk < hi; blk++) {
-              partial[blk] = squares(x, blk * SUM_BLOCK, Math.min(n, (blk + 1) * SUM_BLOCK));
+              int start = blk * SUM_BLOCK;
+              int len = Math.min(n, start + SUM_BLOCK) - start;
+              x.get(start, buf, 0, len);
+              partial[blk] = squares(buf, len);
             }
           });
     } else {
@@ -200,24 +205,24 @@ final class CpuVectorOps {
   }
 
   /** Four independent sums hide the add latency; their order is fixed, so results repeat. */
-  private static double squares(FloatBuffer x, int lo, int hi) {
+  private static double squares(float[] x, int n) {
     double s0 = 0;
     double s1 = 0;
     double s2 = 0;
     double s3 = 0;
-    int i = lo;
-    for (; i + 3 < hi; i += 4) {
-      double a = x.get(i);
-      double b = x.get(i + 1);
-      double c = x.get(i + 2);
-      double d = x.get(i + 3);
+    int i = 0;
+    for (; i + 3 < n; i += 4) {
+      double a = x[i];
+      double b = x[i + 1];
+      double c = x[i + 2];
+      double d = x[i + 3];
       s0 += a * a;
       s1 += b * b;
       s2 += c * c;
       s3 += d * d;
     }
-    for (; i < hi; i++) {
-      double v = x.get(i);
+    for (; i < n; i++) {
+      double v = x[i];
       s0 += v * v;
     }
     return (s0 + s1) + (s2 + s3);
