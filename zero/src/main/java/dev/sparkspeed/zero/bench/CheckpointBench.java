@@ -18,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -91,8 +90,8 @@ public final class CheckpointBench {
       store.delete("");
       Files.deleteIfExists(copy);
     }
-    double s = median(save);
-    double c = median(plain);
+    double s = BenchArgs.median(save);
+    double c = BenchArgs.median(plain);
     System.out.printf("RESULT save_s=%.3f copy_s=%.3f ratio=%.3f%n", s, c, s / c);
   }
 
@@ -155,11 +154,5 @@ public final class CheckpointBench {
       }
     }
     return (System.nanoTime() - t0) / 1e9;
-  }
-
-  private static double median(double[] v) {
-    double[] s = v.clone();
-    Arrays.sort(s);
-    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   }
 }

@@ -4,7 +4,6 @@ import dev.sparkspeed.zero.backend.cpu.CpuBackend;
 import dev.sparkspeed.zero.tensor.DType;
 import dev.sparkspeed.zero.tensor.Tensor;
 import java.nio.FloatBuffer;
-import java.util.Arrays;
 import java.util.Random;
 
 /**
@@ -35,13 +34,7 @@ public final class GemmBench {
                 "unknown option " + flag + ": expected --n, --iters, --warmup");
       }
     }
-    double[] gflops = run(n, iters, warmup);
-    double[] sorted = gflops.clone();
-    Arrays.sort(sorted);
-    double median =
-        sorted.length % 2 == 1
-            ? sorted[sorted.length / 2]
-            : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    double median = BenchArgs.median(run(n, iters, warmup));
     System.out.printf("RESULT n=%d gflops=%.1f%n", n, median);
   }
 

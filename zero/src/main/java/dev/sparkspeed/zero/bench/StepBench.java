@@ -148,10 +148,7 @@ public final class StepBench {
   }
 
   private static void report(Gpt2Config cfg, int b, int t, int steps, int ranks, double[][] all) {
-    double[] times = Arrays.copyOf(all[0], steps);
-    Arrays.sort(times);
-    double median =
-        steps % 2 == 1 ? times[steps / 2] : (times[steps / 2 - 1] + times[steps / 2]) / 2;
+    double median = BenchArgs.median(Arrays.copyOf(all[0], steps));
     double params = Gpt2Model.table(cfg).totalElements();
     double flopsPerToken = 6 * params + 6.0 * cfg.nLayer() * cfg.nEmbd() * t;
     double tokens = (double) b * t * ranks;

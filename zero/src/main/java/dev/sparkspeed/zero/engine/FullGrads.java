@@ -22,7 +22,6 @@ final class FullGrads implements GradStore {
   private final long bucket;
   private final HalfOps half;
   private final SlotPool work;
-  private final Tensor shardScratch;
   private final Map<String, Tensor> open = new HashMap<>();
 
   FullGrads(
@@ -46,10 +45,6 @@ final class FullGrads implements GradStore {
         dtype == DType.FP32
             ? null
             : new SlotPool(backend, "grad_work", DType.FP32, groups.maxSize(), 3);
-    this.shardScratch =
-        stage == 1 && part.world() > 1
-            ? backend.allocate("grad_bucket", dtype, Math.toIntExact(part.shardSize()))
-            : null;
   }
 
   @Override
@@ -96,8 +91,8 @@ final class FullGrads implements GradStore {
       }
       last.await();
     } else {
-      comm.reduceScatter(shardScratch, full).await();
-      backend.copy(owned(), shardScratch);
+      // In place: the result lands in this rank's own slice of the gradient.
+      comm.reduceScatter(owned(), full).await();
     }
   }
 
@@ -114,9 +109,6 @@ final class FullGrads implements GradStore {
     backend.free(full);
     if (work != null) {
       work.close();
-    }
-    if (shardScratch != null) {
-      backend.free(shardScratch);
     }
   }
 }

@@ -36,7 +36,6 @@ public final class ZeroEngine implements AutoCloseable {
   private final ZeroWeights weights;
   private final Tensor paramsFull; // stages 0–2: (padded) in the model's precision
   private final Tensor paramShard; // stage 3: (shard) in the model's precision
-  private final Tensor publish; // stages 1–2 with several ranks: (shard) scratch
   private final Tensor stats; // (3): sum of squares, non-finite flag, loss sum
   private final Allocator hostAlloc = new Allocator("engine-host");
   private final Tensor hostStats;
@@ -100,10 +99,6 @@ public final class ZeroEngine implements AutoCloseable {
     opt =
         new ShardedOptimizer(
             backend, settings.optimizer(), model.table(), from, to, sharedMaster, half);
-    publish =
-        (stage == 1 || stage == 2) && comm.worldSize() > 1
-            ? backend.allocate("publish", dt, Math.toIntExact(part.shardSize()))
-            : null;
     stats = backend.allocate("stats", DType.FP32, 3);
     hostStats = Tensor.whole(hostAlloc.allocate("stats", DType.FP32, 3));
     weights = new ZeroWeights(params, grads, groups);
@@ -247,13 +242,15 @@ public final class ZeroEngine implements AutoCloseable {
       if (paramShard.dtype() != DType.FP32 && n > 0) {
         be.copy(paramShard.view(0, n), master.view(0, n));
       }
-    } else if (publish != null) {
-      if (n > 0) {
-        be.copy(publish.view(0, n), master.view(0, n));
+    } else {
+      if (n > 0 && (paramsFull.dtype() != DType.FP32 || s.stage() > 0)) {
+        be.copy(paramsFull.view(from, n), master.view(0, n));
       }
-      comm.allGather(paramsFull, publish).await();
-    } else if (paramsFull.dtype() != DType.FP32 || s.stage() > 0) {
-      be.copy(paramsFull.view(from, n), master.view(0, n));
+      if (s.stage() > 0 && comm.worldSize() > 1) {
+        // In place: this rank's shard of the full buffer is the all-gather's input.
+        Tensor own = paramsFull.view(part.start(comm.rank()), Math.toIntExact(part.shardSize()));
+        comm.allGather(paramsFull, own).await();
+      }
     }
     params.invalidate();
   }
@@ -373,9 +370,6 @@ public final class ZeroEngine implements AutoCloseable {
     }
     if (paramShard != null) {
       be.free(paramShard);
-    }
-    if (publish != null) {
-      be.free(publish);
     }
     be.free(stats);
     hostStats.storage().close();
