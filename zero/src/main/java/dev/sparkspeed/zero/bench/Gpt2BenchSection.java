@@ -32,6 +32,8 @@ public final class Gpt2BenchSection implements CheckSection {
   /** The MFU the issue asks of GPT-2 124M bf16 training, as a percentage. */
   static final double MFU_TARGET_PERCENT = 35;
 
+  private static final int PROFILE_LINES = 16;
+
   /**
    * What to time.
    *
@@ -143,8 +145,11 @@ public final class Gpt2BenchSection implements CheckSection {
 
   /**
    * Trains warm-up plus timed steps on one fixed random batch; returns the timed steps' seconds.
+   * One more step then runs under {@link OpProfile}, whose split per backend method is printed.
    */
-  private double[] stepTimes(Gpt2Config cfg, Backend be) {
+  private double[] stepTimes(Gpt2Config cfg, Backend device) {
+    OpProfile profile = OpProfile.over(device);
+    Backend be = profile.backend();
     int b = settings.batch();
     int t = settings.seq();
     TrainSettings s = TrainSettings.simple(1e-4, 1).withPrecision(Precision.BF16, LossScaler::none);
@@ -169,6 +174,10 @@ public final class Gpt2BenchSection implements CheckSection {
           seconds[i - settings.warmup()] = (System.nanoTime() - t0) / 1e9;
         }
       }
+      profile.enable(true);
+      engine.step(List.of(batch));
+      profile.enable(false);
+      profile.report(PROFILE_LINES).forEach(System.out::println);
       return seconds;
     }
   }

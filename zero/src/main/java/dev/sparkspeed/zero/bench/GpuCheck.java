@@ -40,6 +40,7 @@ public final class GpuCheck {
       sections.add(
           switch (n) {
             case "parity" -> new KernelParitySection(a.seed());
+            case "nccl" -> new NcclSection(a.seed());
             case "gemm" -> gemm;
             case "gpt2-step" -> new Gpt2StepSection(a.seed(), GpuCheck::bf16Twin);
             case "gpt2-bench" ->

@@ -22,7 +22,8 @@ record GpuCheckArgs(
     Gpt2BenchSection.TorchAnchor torch) {
 
   /** Every built-in section, in the order the full check runs them. */
-  static final List<String> ALL_SECTIONS = List.of("parity", "gemm", "gpt2-step", "gpt2-bench");
+  static final List<String> ALL_SECTIONS =
+      List.of("parity", "nccl", "gemm", "gpt2-step", "gpt2-bench");
 
   static final String USAGE =
       "--device N, --sections "

@@ -34,7 +34,7 @@ class GpuCheckTest {
         assertThrows(
             IllegalArgumentException.class,
             () -> GpuCheck.run(new String[] {"--sections", "gpt2"}, sink));
-    assertTrue(e.getMessage().contains("gpt2") && e.getMessage().contains("parity, gemm"));
+    assertTrue(e.getMessage().contains("gpt2") && e.getMessage().contains("parity, nccl, gemm"));
     assertThrows(IllegalArgumentException.class, () -> GpuCheck.run(new String[] {"--fast"}, sink));
     IllegalArgumentException lone =
         assertThrows(
@@ -46,7 +46,7 @@ class GpuCheckTest {
   @Test
   void withoutArgumentsEverySectionRunsAndTheBenchIsGpt2SmallAtB8T1024() {
     GpuCheckArgs a = GpuCheckArgs.parse(new String[0], 5);
-    assertEquals(List.of("parity", "gemm", "gpt2-step", "gpt2-bench"), a.sections());
+    assertEquals(List.of("parity", "nccl", "gemm", "gpt2-step", "gpt2-bench"), a.sections());
     assertEquals(5, a.seed());
     assertEquals(new Gpt2BenchSection.Settings("gpt2-124m", 8, 1024, 2, 8), a.bench());
     assertEquals(null, a.torch());
