@@ -58,6 +58,16 @@ public interface Backend extends AutoCloseable {
   /** False when t holds a NaN or an infinity (the loss scaler's overflow check). */
   boolean allFinite(Tensor t);
 
+  /**
+   * True on a device whose memory is plentiful next to the cost of many small calls (a GPU): the
+   * ZeRO engine then keeps a whole FP32 working copy of 16-bit parameters, refreshed once per step,
+   * and accumulates gradients in FP32 as DeepSpeed's BF16 optimizer does, instead of widening group
+   * by group through a small scratch buffer.
+   */
+  default boolean prefersWholeFp32Copies() {
+    return false;
+  }
+
   /** Waits until all queued work on this backend is done (a no-op on the CPU). */
   void synchronize();
 

@@ -135,6 +135,11 @@ public final class TimedBackend implements Backend {
   }
 
   @Override
+  public boolean prefersWholeFp32Copies() {
+    return inner.prefersWholeFp32Copies();
+  }
+
+  @Override
   public void synchronize() {
     inner.synchronize();
   }

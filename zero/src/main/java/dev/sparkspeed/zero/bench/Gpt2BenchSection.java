@@ -1,6 +1,7 @@
 package dev.sparkspeed.zero.bench;
 
 import dev.sparkspeed.zero.backend.Backend;
+import dev.sparkspeed.zero.backend.cuda.CudaBackend;
 import dev.sparkspeed.zero.comm.SingleRankCommunicator;
 import dev.sparkspeed.zero.engine.Precision;
 import dev.sparkspeed.zero.engine.TrainSettings;
@@ -33,6 +34,7 @@ public final class Gpt2BenchSection implements CheckSection {
   static final double MFU_TARGET_PERCENT = 35;
 
   private static final int PROFILE_LINES = 16;
+  private static final int KERNEL_LINES = 40;
 
   /**
    * What to time.
@@ -173,6 +175,16 @@ public final class Gpt2BenchSection implements CheckSection {
         if (i >= settings.warmup()) {
           seconds[i - settings.warmup()] = (System.nanoTime() - t0) / 1e9;
         }
+      }
+      if (device instanceof CudaBackend cuda) {
+        cuda.timeKernels(true);
+        long t0 = System.nanoTime();
+        engine.step(List.of(batch));
+        be.synchronize();
+        System.out.printf(
+            Locale.ROOT, "kernel-timed step %.2f ms wall%n", (System.nanoTime() - t0) / 1e6);
+        cuda.timeKernels(false);
+        cuda.kernelTimes(KERNEL_LINES).forEach(System.out::println);
       }
       profile.enable(true);
       engine.step(List.of(batch));

@@ -6,6 +6,7 @@ import static dev.sparkspeed.zero.tensor.DType.FP32;
 
 import dev.sparkspeed.zero.backend.Activation;
 import dev.sparkspeed.zero.backend.Backend;
+import dev.sparkspeed.zero.backend.cuda.CudaBackend;
 import dev.sparkspeed.zero.bench.ParityHarness.Twin;
 import dev.sparkspeed.zero.tensor.DType;
 import dev.sparkspeed.zero.tensor.Tensor;
@@ -57,7 +58,73 @@ public final class KernelParitySection implements CheckSection {
       losses(h, rows);
       adam(h, rows);
     }
+    if (gpu instanceof CudaBackend cuda) {
+      try (Backend twin = CudaBackend.open(cuda.options().withLayerGemm(BF16));
+          ParityHarness h = new ParityHarness(cpu, twin, seed + 1)) {
+        halfLayers(h, rows);
+      }
+    }
     return rows;
+  }
+
+  /**
+   * The layer paths that run only with 16-bit layer GEMMs: operands rounded to BF16 (wide casts),
+   * the bias added after the GEMM, and attention whose scores are stored in 16 bits (wide masked
+   * softmax); against the CPU's FP32 layers.
+   */
+  private static void halfLayers(ParityHarness h, List<Row> rows) {
+    int outDim = 3 * C;
+    Twin in = h.uniform(FP32, -2, 2, ROWS, C);
+    Twin w = h.uniform(FP32, -0.1f, 0.1f, outDim, C);
+    Twin bias = h.uniform(FP32, -0.1f, 0.1f, outDim);
+    Twin out = h.constant(FP32, 0, ROWS, outDim);
+    both(
+        s ->
+            backendOf(h, s)
+                .linearForward(s.of(out), s.of(in), s.of(w), s.of(bias), ROWS, C, outDim));
+    rows.add(half("linearForward", h.error(out)));
+    Twin din = h.uniform(FP32, -1, 1, ROWS, C);
+    Twin dw = h.uniform(FP32, -1, 1, outDim, C);
+    Twin db = h.uniform(FP32, -1, 1, outDim);
+    Twin dout = h.uniform(FP32, -1, 1, ROWS, outDim);
+    both(
+        s ->
+            backendOf(h, s)
+                .linearBackward(
+                    s.of(din), s.of(dw), s.of(db), s.of(dout), s.of(in), s.of(w), ROWS, C, outDim));
+    rows.add(half("linearBackward", worst(h, din, dw, db)));
+    Twin qkv = h.uniform(FP32, -1, 1, B, T, 3 * C);
+    Twin aout = h.constant(FP32, 0, B, T, C);
+    Twin preatt = h.constant(FP32, 0, B, NH, T, T);
+    Twin att = h.constant(FP32, 0, B, NH, T, T);
+    both(
+        s ->
+            backendOf(h, s)
+                .attentionForward(s.of(aout), s.of(preatt), s.of(att), s.of(qkv), B, T, C, NH));
+    rows.add(half("attentionForward", h.error(aout)));
+    Twin dqkv = h.uniform(FP32, -1, 1, B, T, 3 * C);
+    Twin dpre = h.constant(FP32, 0, B, NH, T, T);
+    Twin datt = h.constant(FP32, 0, B, NH, T, T);
+    Twin adout = h.uniform(FP32, -1, 1, B, T, C);
+    both(
+        s ->
+            backendOf(h, s)
+                .attentionBackward(
+                    s.of(dqkv),
+                    s.of(dpre),
+                    s.of(datt),
+                    s.of(adout),
+                    s.of(qkv),
+                    s.of(att),
+                    B,
+                    T,
+                    C,
+                    NH));
+    rows.add(half("attentionBackward", h.error(dqkv)));
+  }
+
+  private static Row half(String check, double err) {
+    return Row.atMost(check + " bf16 GEMMs", err, "rel err", HALF_LIMIT);
   }
 
   /** Runs op on both sides: first on the reference, then on the backend under test. */

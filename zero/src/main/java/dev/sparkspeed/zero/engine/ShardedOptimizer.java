@@ -78,10 +78,12 @@ final class ShardedOptimizer implements AutoCloseable {
    * @param step 1-based count of applied optimizer steps
    */
   void step(Tensor grads, double lr, double gradScale, int step) {
+    // 16-bit gradients are widened through HalfOps' scratch, one chunk at a time.
+    long chunk = grads.dtype() == DType.FP32 ? Integer.MAX_VALUE : HalfOps.CHUNK;
     for (long[] s : segments) {
       double wd = s[2] == 1 ? spec.weightDecay() : 0.0;
-      for (long off = s[0]; off < s[0] + s[1]; off += HalfOps.CHUNK) {
-        int len = (int) Math.min(HalfOps.CHUNK, s[0] + s[1] - off);
+      for (long off = s[0]; off < s[0] + s[1]; off += chunk) {
+        int len = (int) Math.min(chunk, s[0] + s[1] - off);
         Tensor g = half.widen(grads, off, len);
         update(master.view(off, len), g, off, len, lr, wd, gradScale, step);
       }

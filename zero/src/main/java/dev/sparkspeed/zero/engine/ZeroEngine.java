@@ -63,13 +63,18 @@ public final class ZeroEngine implements AutoCloseable {
     int stage = settings.stage();
     this.from = stage == 0 ? 0 : part.start(r);
     this.to = stage == 0 ? psi : part.end(r);
+    boolean whole = dt != DType.FP32 && backend.prefersWholeFp32Copies();
+    DType gradType = whole ? DType.FP32 : dt;
     if (stage < 3) {
       paramsFull = backend.allocate("params", dt, Math.toIntExact(part.padded()));
       paramShard = null;
-      params =
-          dt == DType.FP32
-              ? new FlatParams(paramsFull, groups)
-              : new WidenedParams(backend, paramsFull, groups);
+      if (dt == DType.FP32) {
+        params = new FlatParams(paramsFull, groups);
+      } else if (whole) {
+        params = new ShadowParams(backend, paramsFull, groups);
+      } else {
+        params = new WidenedParams(backend, paramsFull, groups);
+      }
     } else {
       paramsFull = null;
       paramShard = backend.allocate("params", dt, Math.toIntExact(part.shardSize()));
@@ -80,13 +85,13 @@ public final class ZeroEngine implements AutoCloseable {
     grads =
         stage < 2
             ? new FullGrads(
-                backend, comm, part, groups, dt, stage, settings.reduceBucketSize(), half)
+                backend, comm, part, groups, gradType, stage, settings.reduceBucketSize(), half)
             : new ShardedGrads(
                 backend,
                 comm,
                 part,
                 groups,
-                dt,
+                gradType,
                 settings.reduceBucketSize(),
                 settings.overlapComm(),
                 half);

@@ -57,15 +57,27 @@ final class CudaAttention {
           false, true, tt, tt, hs, scale, q, 3 * c, hs, kk, 3 * c, hs, 0f, pre, tt, tt2, nh, s16,
           s16);
     }
-    k.perRowWarp(
-        "causal_softmax_forward_kernel",
-        (long) b * nh * tt,
-        k.args()
-            .ptr(patt)
-            .ptr(ppre)
-            .i32(HalfOperands.typeCode(s16))
-            .i64((long) b * nh * tt)
-            .i32(tt));
+    if (wide16(s16, tt, patt, ppre)) {
+      k.perRowWarp(
+          "causal_softmax_forward16_kernel",
+          (long) b * nh * tt,
+          k.args()
+              .ptr(patt)
+              .ptr(ppre)
+              .i32(s16 == DType.BF16 ? 1 : 0)
+              .i64((long) b * nh * tt)
+              .i32(tt));
+    } else {
+      k.perRowWarp(
+          "causal_softmax_forward_kernel",
+          (long) b * nh * tt,
+          k.args()
+              .ptr(patt)
+              .ptr(ppre)
+              .i32(HalfOperands.typeCode(s16))
+              .i64((long) b * nh * tt)
+              .i32(tt));
+    }
     for (int s = 0; s < b; s++) {
       long v = src + ((long) s * tt * 3 * c + 2L * c) * e;
       long a = patt + s * nh * tt2 * e;
@@ -115,16 +127,29 @@ final class CudaAttention {
       // dv (T,hs) += attᵀ (T,T) · dout (T,hs)
       gemm.raw(true, false, tt, hs, tt, 1f, a, tt, tt2, d, c, hs, 1f, dv, ld, hs, nh, s16, FP32);
     }
-    k.perRowWarp(
-        "causal_softmax_backward_kernel",
-        (long) b * nh * tt,
-        k.args()
-            .ptr(pdpre)
-            .ptr(patt)
-            .ptr(pdatt)
-            .i32(HalfOperands.typeCode(s16))
-            .i64((long) b * nh * tt)
-            .i32(tt));
+    if (wide16(s16, tt, pdpre, patt, pdatt)) {
+      k.perRowWarp(
+          "causal_softmax_backward16_kernel",
+          (long) b * nh * tt,
+          k.args()
+              .ptr(pdpre)
+              .ptr(patt)
+              .ptr(pdatt)
+              .i32(s16 == DType.BF16 ? 1 : 0)
+              .i64((long) b * nh * tt)
+              .i32(tt));
+    } else {
+      k.perRowWarp(
+          "causal_softmax_backward_kernel",
+          (long) b * nh * tt,
+          k.args()
+              .ptr(pdpre)
+              .ptr(patt)
+              .ptr(pdatt)
+              .i32(HalfOperands.typeCode(s16))
+              .i64((long) b * nh * tt)
+              .i32(tt));
+    }
     for (int s = 0; s < b; s++) {
       long q = src + (long) s * tt * 3 * c * e;
       long kk = q + (long) c * e;
@@ -138,6 +163,11 @@ final class CudaAttention {
       gemm.raw(
           true, false, tt, hs, tt, scale, dp, tt, tt2, q, ld, hs, 1f, dk, ld, hs, nh, s16, FP32);
     }
+  }
+
+  /** The 16-bit softmax kernels read eight scores per load: rows of 16-byte-aligned chunks. */
+  private static boolean wide16(DType scores, int tt, long... buffers) {
+    return scores != FP32 && tt % 8 == 0 && CudaKernels.aligned(16, buffers);
   }
 
   private static int headSize(int c, int nh) {

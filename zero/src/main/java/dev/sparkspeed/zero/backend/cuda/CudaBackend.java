@@ -6,6 +6,7 @@ import dev.sparkspeed.zero.backend.Activation;
 import dev.sparkspeed.zero.backend.Backend;
 import dev.sparkspeed.zero.tensor.DType;
 import dev.sparkspeed.zero.tensor.Tensor;
+import java.util.List;
 import org.bytedeco.cuda.cudart.CUctx_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 
@@ -103,7 +104,7 @@ public final class CudaBackend implements Backend {
     int sms = Cuda.multiprocessors(device);
     this.kernels = CudaKernels.load(computeCapability, sms, stream, KernelCache.defaultLocation());
     this.cublas = new Cublas(stream, options.allowTf32());
-    this.gemm = new CudaGemm(cublas, tensors);
+    this.gemm = new CudaGemm(cublas, tensors, kernels.timer());
     this.half =
         options.layerGemm() == FP32
             ? null
@@ -149,6 +150,29 @@ public final class CudaBackend implements Backend {
 
   public Options options() {
     return options;
+  }
+
+  /** Device memory is plentiful next to the cost of a launch: keep whole FP32 working copies. */
+  @Override
+  public boolean prefersWholeFp32Copies() {
+    return true;
+  }
+
+  /**
+   * Starts (true) or stops (false) timing every kernel launch and GEMM on the device with events;
+   * see {@link #kernelTimes}. Adds no waits between launches.
+   */
+  public void timeKernels(boolean on) {
+    kernels.timer().enable(on);
+  }
+
+  /**
+   * Device milliseconds per kernel name and GEMM shape since timing started, the {@code top}
+   * largest first, as printable lines; clears the totals.
+   */
+  public List<String> kernelTimes(int top) {
+    bind();
+    return kernels.timer().report(top);
   }
 
   /** The stream every call is queued on (for a communicator that shares it). */

@@ -10,10 +10,12 @@ import dev.sparkspeed.zero.tensor.Tensor;
 final class CudaGemm {
   private final Cublas cublas;
   private final DeviceTensors tensors;
+  private final KernelTimer timer;
 
-  CudaGemm(Cublas cublas, DeviceTensors tensors) {
+  CudaGemm(Cublas cublas, DeviceTensors tensors, KernelTimer timer) {
     this.cublas = cublas;
     this.tensors = tensors;
+    this.timer = timer;
   }
 
   /** Tensor-level GEMM, checked against each view's size; batch 1 is a plain GEMM. */
@@ -87,6 +89,7 @@ final class CudaGemm {
     if (batch <= 0 || m == 0 || n == 0) {
       return;
     }
+    timer.begin(label(transA, transB, m, n, k, batch, in, out));
     // Column-major: the row-major B is the first operand, A the second.
     if (batch == 1) {
       cublas.gemm(call, in, out, alpha, b, a, beta, c);
@@ -94,5 +97,24 @@ final class CudaGemm {
       cublas.gemmStridedBatched(
           call, in, out, alpha, b, strideB, a, strideA, beta, c, strideC, batch);
     }
+    timer.end();
+  }
+
+  private static String label(
+      boolean transA, boolean transB, int m, int n, int k, int batch, DType in, DType out) {
+    return "gemm "
+        + (transA ? "T" : "N")
+        + (transB ? "T" : "N")
+        + " "
+        + m
+        + "x"
+        + n
+        + "x"
+        + k
+        + (batch > 1 ? " *" + batch : "")
+        + " "
+        + in
+        + ">"
+        + out;
   }
 }

@@ -45,7 +45,13 @@ final class CudaKernels implements AutoCloseable {
           "causal_softmax_backward_kernel",
           "crossentropy_forward_kernel",
           "crossentropy_backward_kernel",
-          "adamw_kernel");
+          "adamw_kernel",
+          "cast_f32_to_half4_kernel",
+          "add_bias4_kernel",
+          "causal_softmax_forward16_kernel",
+          "causal_softmax_backward16_kernel",
+          "crossentropy_forward4_kernel",
+          "crossentropy_backward4_kernel");
 
   /** Threads per block for every kernel (a multiple of 32: the reductions assume whole warps). */
   static final int BLOCK = 256;
@@ -57,11 +63,13 @@ final class CudaKernels implements AutoCloseable {
   private final Map<String, CUfunc_st> functions = new HashMap<>();
   private final CUstream_st stream;
   private final KernelArgs args = new KernelArgs();
+  private final KernelTimer timer;
   private final long maxElementwiseBlocks;
 
   private CudaKernels(CUmod_st module, CUstream_st stream, int multiprocessors) {
     this.module = module;
     this.stream = stream;
+    this.timer = new KernelTimer(stream);
     // Enough blocks to fill every SM several times over; grid-stride loops cover the rest.
     this.maxElementwiseBlocks = (long) multiprocessors * 32;
     for (String name : NAMES) {
@@ -110,6 +118,16 @@ final class CudaKernels implements AutoCloseable {
     }
   }
 
+  /** True when every address is a multiple of {@code bytes} (the wide kernels' requirement). */
+  static boolean aligned(int bytes, long... addresses) {
+    for (long a : addresses) {
+      if (a % bytes != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Launches one warp per row; nothing when rows is 0. */
   void perRowWarp(String name, long rows, KernelArgs a) {
     if (rows > 0) {
@@ -122,11 +140,19 @@ final class CudaKernels implements AutoCloseable {
     if (f == null) {
       throw new IllegalArgumentException("no kernel named " + name);
     }
+    timer.begin(name);
     Cuda.launch(f, name, gridX, gridY, block, 0, stream, a.pointers());
+    timer.end();
+  }
+
+  /** Device time per launch label (kernels here, GEMMs in {@link CudaGemm}); off by default. */
+  KernelTimer timer() {
+    return timer;
   }
 
   @Override
   public void close() {
+    timer.close();
     args.close();
     Cuda.unload(module);
   }

@@ -162,16 +162,29 @@ final class CudaLayers {
           FP32);
     }
     if (bias != null) {
-      long n = (long) rows * outDim;
-      k.elementwise(
-          "add_bias_kernel",
-          n,
-          k.args()
-              .ptr(t.ptr(out, FP32, n, "out"))
-              .ptr(t.ptr(bias, FP32, outDim, "bias"))
-              .i64(rows)
-              .i32(outDim));
+      addBias(out, bias, rows, outDim);
     }
+  }
+
+  /** out (rows, cols) += bias broadcast over rows. */
+  private void addBias(Tensor out, Tensor bias, int rows, int cols) {
+    long n = (long) rows * cols;
+    long pout = t.ptr(out, FP32, n, "out");
+    long pbias = t.ptr(bias, FP32, cols, "bias");
+    if (cols % 4 == 0 && CudaKernels.aligned(16, pout, pbias)) {
+      int cols4 = cols / 4;
+      long tiles = Launch.ceilDiv(cols4, CudaKernels.BLOCK);
+      // Enough row strides to fill every multiprocessor several times.
+      int strides = (int) Math.max(1, Math.min(rows, multiprocessors * 16L / tiles));
+      k.launch(
+          "add_bias4_kernel",
+          tiles,
+          strides,
+          CudaKernels.BLOCK,
+          k.args().ptr(pout).ptr(pbias).i64(rows).i32(cols4));
+      return;
+    }
+    k.elementwise("add_bias_kernel", n, k.args().ptr(pout).ptr(pbias).i64(rows).i32(cols));
   }
 
   void linearBackward(
@@ -328,15 +341,18 @@ final class CudaLayers {
     if (rows == 0) {
       return;
     }
+    long pprobs = t.ptr(probs, FP32, n, "probs");
+    long plogits = t.ptr(logits, FP32, n, "logits");
+    boolean wide = vp % 4 == 0 && CudaKernels.aligned(16, pprobs, plogits);
     k.launch(
-        "crossentropy_forward_kernel",
+        wide ? "crossentropy_forward4_kernel" : "crossentropy_forward_kernel",
         rows,
         1,
         CudaKernels.BLOCK * 2,
         k.args()
             .ptr(t.ptr(losses, FP32, rows, "losses"))
-            .ptr(t.ptr(probs, FP32, n, "probs"))
-            .ptr(t.ptr(logits, FP32, n, "logits"))
+            .ptr(pprobs)
+            .ptr(plogits)
             .ptr(t.ptr(targets, INT32, rows, "targets"))
             .i32(rows)
             .i32(v)
@@ -358,14 +374,17 @@ final class CudaLayers {
     if (rows == 0) {
       return;
     }
+    long pdlogits = t.ptr(dlogits, FP32, n, "dlogits");
+    long pprobs = t.ptr(probs, FP32, n, "probs");
+    boolean wide = vp % 4 == 0 && CudaKernels.aligned(16, pdlogits, pprobs);
     k.launch(
-        "crossentropy_backward_kernel",
+        wide ? "crossentropy_backward4_kernel" : "crossentropy_backward_kernel",
         rows,
         1,
         CudaKernels.BLOCK * 2,
         k.args()
-            .ptr(t.ptr(dlogits, FP32, n, "dlogits"))
-            .ptr(t.ptr(probs, FP32, n, "probs"))
+            .ptr(pdlogits)
+            .ptr(pprobs)
             .ptr(t.ptr(targets, INT32, rows, "targets"))
             .f32(dloss)
             .i32(rows)

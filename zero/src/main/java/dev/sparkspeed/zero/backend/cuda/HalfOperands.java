@@ -58,10 +58,23 @@ final class HalfOperands implements AutoCloseable {
   /** Rounds n FP32 values at device address {@code src} into {@code slot}; returns its address. */
   long cast(int slot, long src, long n) {
     long dst = reserve(slot, n);
+    long wide = CudaKernels.aligned(16, src) && CudaKernels.aligned(8, dst) ? n / 4 : 0;
+    kernels.elementwise(
+        "cast_f32_to_half4_kernel",
+        wide,
+        kernels.args().ptr(dst).ptr(src).i32(type == DType.BF16 ? 1 : 0).i64(wide));
+    long done = 4 * wide;
+    long rest = n - done;
     kernels.elementwise(
         "cast_kernel",
-        n,
-        kernels.args().ptr(dst).i32(typeCode()).ptr(src).i32(typeCode(DType.FP32)).i64(n));
+        rest,
+        kernels
+            .args()
+            .ptr(dst + done * type.bytes())
+            .i32(typeCode())
+            .ptr(src + done * DType.FP32.bytes())
+            .i32(typeCode(DType.FP32))
+            .i64(rest));
     return dst;
   }
 

@@ -21,6 +21,7 @@ final class KernelSources {
           "layernorm.cu",
           "attention.cu",
           "loss.cu",
+          "vectorized.cu",
           "adamw.cu");
 
   private KernelSources() {}
