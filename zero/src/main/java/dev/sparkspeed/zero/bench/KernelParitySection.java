@@ -93,6 +93,13 @@ public final class KernelParitySection implements CheckSection {
                 .linearBackward(
                     s.of(din), s.of(dw), s.of(db), s.of(dout), s.of(in), s.of(w), ROWS, C, outDim));
     rows.add(half("linearBackward", worst(h, din, dw, db)));
+    attentionHalf(h, rows, "", B, T, C, NH);
+    // Head size 64 and T a multiple of 64: the fused (flash) attention kernels.
+    attentionHalf(h, rows, " fused", 2, 128, 256, 4);
+  }
+
+  private static void attentionHalf(
+      ParityHarness h, List<Row> rows, String what, int B, int T, int C, int NH) {
     Twin qkv = h.uniform(FP32, -1, 1, B, T, 3 * C);
     Twin aout = h.constant(FP32, 0, B, T, C);
     Twin preatt = h.constant(FP32, 0, B, NH, T, T);
@@ -101,7 +108,7 @@ public final class KernelParitySection implements CheckSection {
         s ->
             backendOf(h, s)
                 .attentionForward(s.of(aout), s.of(preatt), s.of(att), s.of(qkv), B, T, C, NH));
-    rows.add(half("attentionForward", h.error(aout)));
+    rows.add(half("attentionForward" + what, h.error(aout)));
     Twin dqkv = h.uniform(FP32, -1, 1, B, T, 3 * C);
     Twin dpre = h.constant(FP32, 0, B, NH, T, T);
     Twin datt = h.constant(FP32, 0, B, NH, T, T);
@@ -120,7 +127,7 @@ public final class KernelParitySection implements CheckSection {
                     T,
                     C,
                     NH));
-    rows.add(half("attentionBackward", h.error(dqkv)));
+    rows.add(half("attentionBackward" + what, h.error(dqkv)));
   }
 
   private static Row half(String check, double err) {

@@ -22,8 +22,24 @@ final class CudaAttention {
   private final CudaGemm gemm;
   private final DeviceTensors t;
   private final HalfOperands half; // null: FP32 GEMMs and scores
+  private final int computeCapability;
+  private final boolean flashEnabled =
+      Boolean.parseBoolean(System.getProperty(FLASH_PROPERTY, "true"));
 
-  CudaAttention(CudaKernels kernels, CudaGemm gemm, DeviceTensors tensors, HalfOperands half) {
+  /** System property: "false" turns the fused attention kernels off. */
+  static final String FLASH_PROPERTY = "sparkspeed.cuda.flashAttention";
+
+  private static final int FLASH_HEAD = 64;
+  private static final int FLASH_TILE = 64;
+  private static final int FLASH_THREADS = 128;
+
+  CudaAttention(
+      CudaKernels kernels,
+      CudaGemm gemm,
+      DeviceTensors tensors,
+      HalfOperands half,
+      int computeCapability) {
+    this.computeCapability = computeCapability;
     this.k = kernels;
     this.gemm = gemm;
     this.t = tensors;
@@ -35,6 +51,68 @@ final class CudaAttention {
     return half == null ? FP32 : half.type();
   }
 
+  /**
+   * Whether the fused kernels of flash_attention.cu apply: BF16 GEMMs on sm_80 or newer, head size
+   * 64, T a multiple of 64. They keep per row only the log-sum-exp and a BF16 copy of the output,
+   * both in att's buffer (B·NH·T·(1 + 32) floats of its B·NH·T·T), and use datt's for the
+   * backward's row sums. The system property {@value #FLASH_PROPERTY}=false turns them off (the
+   * GEMM path then runs).
+   */
+  private boolean flash(int tt, int hs) {
+    return flashEnabled
+        && computeCapability >= 80
+        && half != null
+        && half.type() == DType.BF16
+        && hs == FLASH_HEAD
+        && tt % FLASH_TILE == 0;
+  }
+
+  private void flashForward(long pout, long patt, long pqkv, int b, int tt, int c, int nh) {
+    long rows = (long) b * nh * tt;
+    long src = half.cast(HalfOperands.FIRST, pqkv, (long) b * tt * 3 * c);
+    k.launch(
+        "flash_attention_forward_kernel",
+        tt / FLASH_TILE,
+        b * nh,
+        FLASH_THREADS,
+        k.args()
+            .ptr(pout)
+            .ptr(patt)
+            .ptr(patt + rows * FP32.bytes())
+            .ptr(src)
+            .i32(tt)
+            .i32(c)
+            .i32(nh)
+            .f32((float) (1.0 / Math.sqrt(FLASH_HEAD))));
+  }
+
+  private void flashBackward(
+      long pdqkv, long pdatt, long pdout, long pqkv, long patt, int b, int tt, int c, int nh) {
+    long rows = (long) b * nh * tt;
+    long o16 = patt + rows * FP32.bytes();
+    long src = half.cast(HalfOperands.FIRST, pqkv, (long) b * tt * 3 * c);
+    long gout = half.cast(HalfOperands.SECOND, pdout, (long) b * tt * c);
+    k.perRowWarp(
+        "flash_attention_delta_kernel",
+        rows,
+        k.args().ptr(pdatt).ptr(pdout).ptr(o16).i32(b).i32(tt).i32(c).i32(nh));
+    k.launch(
+        "flash_attention_backward_kernel",
+        tt / FLASH_TILE,
+        b * nh,
+        FLASH_THREADS,
+        k.args()
+            .ptr(pdqkv)
+            .ptr(src)
+            .ptr(gout)
+            .ptr(patt)
+            .ptr(pdatt)
+            .i32(tt)
+            .i32(c)
+            .i32(nh)
+            .f32((float) (1.0 / Math.sqrt(FLASH_HEAD))));
+  }
+
   void forward(Tensor out, Tensor preatt, Tensor att, Tensor qkv, int b, int tt, int c, int nh) {
     int hs = headSize(c, nh);
     long scores = (long) b * nh * tt * tt;
@@ -43,6 +121,10 @@ final class CudaAttention {
     long ppre = t.ptr(preatt, FP32, scores, "preatt");
     long patt = t.ptr(att, FP32, scores, "att");
     long pqkv = t.ptr(qkv, FP32, qkvSize, "qkv");
+    if (flash(tt, hs)) {
+      flashForward(pout, patt, pqkv, b, tt, c, nh);
+      return;
+    }
     DType s16 = scoreType();
     int e = s16.bytes();
     long src = half == null ? pqkv : half.cast(HalfOperands.FIRST, pqkv, qkvSize);
@@ -108,6 +190,10 @@ final class CudaAttention {
     long pdout = t.ptr(dout, FP32, outSize, "dout");
     long pqkv = t.ptr(qkv, FP32, qkvSize, "qkv");
     long patt = t.ptr(att, FP32, scores, "att");
+    if (flash(tt, hs)) {
+      flashBackward(pdqkv, pdatt, pdout, pqkv, patt, b, tt, c, nh);
+      return;
+    }
     DType s16 = scoreType();
     int e = s16.bytes();
     int f = FP32.bytes();

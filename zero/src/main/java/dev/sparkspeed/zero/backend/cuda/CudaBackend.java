@@ -110,7 +110,7 @@ public final class CudaBackend implements Backend {
             ? null
             : new HalfOperands(options.layerGemm(), pool, tensors, kernels);
     this.layers = new CudaLayers(kernels, gemm, tensors, sms, half);
-    this.attention = new CudaAttention(kernels, gemm, tensors, half);
+    this.attention = new CudaAttention(kernels, gemm, tensors, half, computeCapability);
     this.vectors = new CudaVectorOps(kernels, tensors, staging, stream);
   }
 

@@ -51,7 +51,10 @@ final class CudaKernels implements AutoCloseable {
           "causal_softmax_forward16_kernel",
           "causal_softmax_backward16_kernel",
           "crossentropy_forward4_kernel",
-          "crossentropy_backward4_kernel");
+          "crossentropy_backward4_kernel",
+          "flash_attention_forward_kernel",
+          "flash_attention_delta_kernel",
+          "flash_attention_backward_kernel");
 
   /** Threads per block for every kernel (a multiple of 32: the reductions assume whole warps). */
   static final int BLOCK = 256;

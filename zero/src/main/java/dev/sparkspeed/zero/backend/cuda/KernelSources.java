@@ -22,6 +22,7 @@ final class KernelSources {
           "attention.cu",
           "loss.cu",
           "vectorized.cu",
+          "flash_attention.cu",
           "adamw.cu");
 
   private KernelSources() {}
