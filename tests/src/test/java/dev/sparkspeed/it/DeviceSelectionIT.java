@@ -28,9 +28,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * {@code "device": "cuda"} on a machine without a usable CUDA driver, in local mode (where the ranks
- * pick GPU r themselves): the job fails with what is missing and the setting to change, reported by
- * every rank as a settings error, so Spark never runs the stage again.
+ * {@code "device": "cuda"} on a machine without a usable CUDA driver, in local mode (where the
+ * ranks pick GPU r themselves): the job fails with what is missing and the setting to change,
+ * reported by every rank as a settings error, so Spark never runs the stage again.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class DeviceSelectionIT {
