@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -79,9 +80,9 @@ public final class Rendezvous {
               + world
               + " ranks did not complete within "
               + timeout.toSeconds()
-              + " s; a rank is still reading its partition or opening its GPU, or was lost; raise the rendezvous"
-              + " timeout (TrainOptions.rendezvousTimeout, --rendezvous-timeout) if partitions are"
-              + " large");
+              + " s; a rank is still reading its partition or opening its GPU, or was lost; raise"
+              + " the rendezvous timeout (TrainOptions.rendezvousTimeout, --rendezvous-timeout)"
+              + " if partitions are large");
     } catch (ExecutionException e) {
       throw new SparkSpeedException(
           "rank " + rank + ": the " + what + " failed: " + e.getCause(), e.getCause());
@@ -135,7 +136,7 @@ public final class Rendezvous {
    * cannot be mixed in one job, so every rank must compute on the same kind of device.
    */
   public static Optional<String> mixedBackends(List<RankInfo> infos) {
-    Map<String, List<Integer>> byKind = new java.util.TreeMap<>();
+    Map<String, List<Integer>> byKind = new TreeMap<>();
     for (RankInfo i : infos) {
       byKind.computeIfAbsent(i.backend(), k -> new ArrayList<>()).add(i.rank());
     }
