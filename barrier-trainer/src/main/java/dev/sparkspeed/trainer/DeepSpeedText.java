@@ -1,5 +1,9 @@
 package dev.sparkspeed.trainer;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkspeed.zero.config.AutoValues;
 import dev.sparkspeed.zero.config.ConfigException;
 import dev.sparkspeed.zero.config.DeepSpeedConfig;
@@ -22,7 +26,32 @@ public final class DeepSpeedText {
   /** The optimizer of a config without an "optimizer" block: AdamW, lr 1e-3, no decay. */
   public static final OptimizerSpec DEFAULT_OPTIMIZER = OptimizerSpec.adamW(1e-3, 0.0);
 
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private DeepSpeedText() {}
+
+  /**
+   * The config text with {@code sparkspeed.device} set to {@code device} (a command line's {@code
+   * --device}, which wins over the file); the value is checked when the config is parsed.
+   *
+   * @throws ConfigException when the text is not a JSON object
+   */
+  public static String withDevice(String json, String device) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new ConfigException(
+          "", "the DeepSpeed config is not valid JSON: " + e.getOriginalMessage(), e);
+    }
+    if (!(root instanceof ObjectNode o)) {
+      throw new ConfigException("", "the DeepSpeed config must be a JSON object");
+    }
+    JsonNode block = o.get("sparkspeed");
+    ObjectNode s = block instanceof ObjectNode b ? b : o.putObject("sparkspeed");
+    s.put("device", device);
+    return o.toString();
+  }
 
   /** JSON text from a path or from text that already is JSON; null gives {@link #DEFAULT}. */
   public static String read(String pathOrJson) {

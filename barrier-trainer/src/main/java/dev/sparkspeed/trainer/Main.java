@@ -38,7 +38,7 @@ import org.apache.spark.sql.types.StructType;
  *       [--format F]
  *       [--seq-len T] [--tokenizer byte|tokenizer.json] [--epoch-policy wrap|trim]
  *       [--null-policy error|skip] [--shuffle UNITS] [--rendezvous-timeout SECONDS]
- *       [--sample CHARS] [--no-plugin]
+ *       [--sample CHARS] [--no-plugin] [--device cpu|cuda|auto]
  * </pre>
  *
  * It creates the SparkSession itself ({@code local[N]} for N ranks unless a master is given, or
@@ -54,6 +54,7 @@ public final class Main {
   private static final Set<String> OPTIONS =
       Set.of(
           "deepspeed",
+          "device",
           "model",
           "data",
           "format",
@@ -126,7 +127,7 @@ public final class Main {
     String text = a.get("text-column", columns ? null : defaultTextColumn(a));
     return TrainOptions.builder()
         .model(a.get("model", "gpt2-mini"))
-        .deepspeed(a.get("deepspeed", defaultConfig()))
+        .deepspeed(deepspeed(a))
         .tokensColumn(a.get("tokens-column", null))
         .textColumn(text)
         .featuresColumn(a.get("features-column", null))
@@ -142,6 +143,18 @@ public final class Main {
         .saveEvery(saveEvery(a))
         .rendezvousTimeout(rendezvous)
         .build();
+  }
+
+  /**
+   * The --deepspeed config (a path or JSON text; the installation's conf/ds_config.json when none),
+   * with --device, when given, as its {@code sparkspeed.device}.
+   */
+  private static String deepspeed(Args a) {
+    String ds = a.get("deepspeed", defaultConfig());
+    if (!a.has("device")) {
+      return ds;
+    }
+    return DeepSpeedText.withDevice(DeepSpeedText.read(ds), a.get("device", null));
   }
 
   private static long saveEvery(Args a) {

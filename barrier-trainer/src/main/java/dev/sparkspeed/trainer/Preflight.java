@@ -105,6 +105,19 @@ public final class Preflight {
   }
 
   private static void checkGpus(ClusterView v, List<String> errors) {
+    if (v.isLocal() && v.taskGpus() > 0) {
+      // Local mode offers its one executor's cores but never its resources, so a task that asks
+      // for a GPU is never launched and the barrier stage waits forever.
+      errors.add(
+          "spark.task.resource.gpu.amount is "
+              + v.taskGpus()
+              + ", but Spark's local mode ("
+              + v.master()
+              + ") cannot give GPUs to tasks, so the ranks would never start: remove it (with"
+              + " \"device\": \"cuda\" rank r then uses GPU r), or use local-cluster or a"
+              + " cluster manager");
+      return;
+    }
     if (v.taskGpus() > 0 && v.executorGpus() <= 0) {
       errors.add(
           "spark.task.resource.gpu.amount is "
@@ -125,7 +138,9 @@ public final class Preflight {
   }
 
   private static void checkDevice(DeepSpeedConfig cfg, ClusterView v, List<String> errors) {
-    if (cfg.sparkspeed().device() == SparkSpeedConfig.Device.CUDA && v.taskGpus() <= 0) {
+    if (cfg.sparkspeed().device() == SparkSpeedConfig.Device.CUDA
+        && v.taskGpus() <= 0
+        && !v.isLocal()) {
       errors.add(
           "sparkspeed.device is \"cuda\" but spark.task.resource.gpu.amount is not set, so the"
               + " ranks get no GPU: set spark.task.resource.gpu.amount=1 and"

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class PreflightTest {
@@ -87,6 +88,15 @@ class PreflightTest {
     assertTrue(
         c.contains("sparkspeed.device is \"cuda\" but spark.task.resource.gpu.amount is not set"),
         c);
+  }
+
+  @Test
+  void localModeTakesNoTaskGpusAndLetsCudaRanksPickTheirOwn() {
+    ClusterView asked = new ClusterView("local[2]", false, 1, 0, 1, 8, 2, 1, 2, 300);
+    String e = String.join("\n", check(asked, 2, DS).errors());
+    assertTrue(e.contains("local mode (local[2]) cannot give GPUs to tasks"), e);
+    String cuda = "{\"train_micro_batch_size_per_gpu\": 4, \"sparkspeed\": {\"device\": \"cuda\"}}";
+    assertEquals(List.of(), check(local("local[2]"), 2, cuda).errors());
   }
 
   @Test

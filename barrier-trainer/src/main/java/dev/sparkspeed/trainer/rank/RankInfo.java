@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param count rows (feature feeds) or tokens (token feeds) in this rank's partition, for the epoch
  *     plan
  * @param gpu the GPU address Spark assigned to the task, or -1 for none
+ * @param backend where the rank computes, "cpu" or "cuda"; empty when it failed before choosing
  * @param error why this rank cannot train (a bad row, a missing file), or null
  * @param retryable whether the error may pass on a retry of the stage (an I/O or memory failure),
  *     as opposed to one in the data or the settings, which a retry would only repeat
@@ -24,6 +25,7 @@ public record RankInfo(
     String ringAddress,
     long count,
     int gpu,
+    String backend,
     String error,
     boolean retryable) {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,6 +38,7 @@ public record RankInfo(
     n.put("ring", ringAddress);
     n.put("count", count);
     n.put("gpu", gpu);
+    n.put("backend", backend);
     if (error != null) {
       n.put("error", error);
       n.put("retryable", retryable);
@@ -53,6 +56,7 @@ public record RankInfo(
           n.get("ring").asText(),
           n.get("count").asLong(),
           n.get("gpu").asInt(),
+          n.get("backend").asText(),
           n.has("error") ? n.get("error").asText() : null,
           n.path("retryable").asBoolean(false));
     } catch (JsonProcessingException | NullPointerException e) {

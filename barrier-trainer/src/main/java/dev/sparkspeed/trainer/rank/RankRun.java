@@ -15,6 +15,8 @@ import dev.sparkspeed.trainer.ModelSpec;
 import dev.sparkspeed.trainer.SparkSpeedException;
 import dev.sparkspeed.trainer.TrainOptions;
 import dev.sparkspeed.zero.backend.Backend;
+import dev.sparkspeed.zero.backend.cuda.CudaBackend;
+import dev.sparkspeed.zero.backend.cuda.NcclCommunicator;
 import dev.sparkspeed.zero.comm.CommException;
 import dev.sparkspeed.zero.comm.Communicator;
 import dev.sparkspeed.zero.comm.RingConfig;
@@ -45,10 +47,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One rank of a training job, from its partition's rows to its result: spill and count the
- * partition, meet the other ranks once ({@link Rendezvous}), join the ring, train, and export the
- * parameters. Errors in the data or the settings found before the rendezvous are shared there, so
- * every rank returns the same failed result instead of leaving the others waiting; failures after
- * it (or ones a retry may fix) are thrown, so Spark retries the whole barrier stage.
+ * partition, meet the other ranks once ({@link Rendezvous}), join the ring (NCCL when the ranks
+ * train on GPUs), train, and export the parameters. Errors in the data or the settings found before
+ * the rendezvous are shared there, so every rank returns the same failed result instead of leaving
+ * the others waiting; failures after it (or ones a retry may fix) are thrown, so Spark retries the
+ * whole barrier stage.
  */
 public final class RankRun {
   private static final Logger LOG = LoggerFactory.getLogger(RankRun.class);
@@ -110,8 +113,10 @@ public final class RankRun {
     RingEndpoint endpoint = null;
     Throwable failure = null;
     try {
-      endpoint = closer.add(RingEndpoint.bind(InetAddress.getByName(ctx.host())));
       p = prepare(rows);
+      if (!(p.backend() instanceof CudaBackend)) {
+        endpoint = closer.add(RingEndpoint.bind(InetAddress.getByName(ctx.host())));
+      }
     } catch (RuntimeException | IOException | Error e) {
       failure = e;
       LOG.error("rank {} cannot start training", rank, e);
@@ -123,6 +128,7 @@ public final class RankRun {
             endpoint == null ? "" : endpoint.address(),
             p == null ? 0 : p.count(),
             ctx.gpu(),
+            p == null ? "" : backendKind(p.backend()),
             failure == null ? null : describe(failure),
             failure != null && !isDataOrSettingsError(failure));
     List<RankInfo> all = Rendezvous.exchange(ctx::allGather, mine, world, o.rendezvousTimeout());
@@ -136,9 +142,10 @@ public final class RankRun {
       }
       return RankResult.failed(rank, ctx.stageAttempt(), errors.get());
     }
-    Optional<String> gpus = Rendezvous.duplicateGpus(all);
-    if (gpus.isPresent()) {
-      return RankResult.failed(rank, ctx.stageAttempt(), gpus.get());
+    Optional<String> mismatch =
+        Rendezvous.mixedBackends(all).or(() -> Rendezvous.duplicateGpus(all));
+    if (mismatch.isPresent()) {
+      return RankResult.failed(rank, ctx.stageAttempt(), mismatch.get());
     }
     long[] counts = all.stream().mapToLong(RankInfo::count).toArray();
     EpochPlan plan;
@@ -147,11 +154,28 @@ public final class RankRun {
     } catch (FeedException | IllegalArgumentException e) {
       return RankResult.failed(rank, ctx.stageAttempt(), e.getMessage());
     }
+    return loop(p, plan, connect(p.backend(), endpoint, all));
+  }
+
+  /**
+   * The communicator among the ranks: NCCL for GPU ranks, bootstrapped through one more barrier
+   * all-gather (every rank is a GPU rank here, so every rank makes that call), else the TCP ring.
+   */
+  private Communicator connect(Backend backend, RingEndpoint endpoint, List<RankInfo> all) {
+    if (backend instanceof CudaBackend gpu) {
+      Duration timeout = o.rendezvousTimeout();
+      BarrierRendezvous exchange = new BarrierRendezvous(ctx::allGather, rank, world, timeout);
+      return closer.add(NcclCommunicator.create(gpu, exchange, timeout));
+    }
     List<String> addresses = all.stream().map(RankInfo::ringAddress).toList();
     RingConfig ring =
         RingConfig.of(rank, world, addresses, job.secret().forStageAttempt(ctx.stageAttempt()));
-    Communicator comm = closer.add(TcpRingCommunicator.connect(endpoint, ring));
-    return loop(p, plan, comm);
+    return closer.add(TcpRingCommunicator.connect(endpoint, ring));
+  }
+
+  /** "cuda" or "cpu", as the ranks compare it at the rendezvous. */
+  static String backendKind(Backend backend) {
+    return backend instanceof CudaBackend ? "cuda" : "cpu";
   }
 
   /**
@@ -172,7 +196,10 @@ public final class RankRun {
   private Prepared prepare(Iterator<Row> rows) {
     ModelSpec spec = job.model();
     DeepSpeedConfig cfg = DeepSpeedText.parse(job.deepspeedJson(), world, spec, o.maxSteps());
-    Backend be = closer.add(RankBackend.open(cfg.sparkspeed().device(), ctx.gpu(), ctx.cpus()));
+    Backend be =
+        closer.add(
+            RankBackend.open(
+                cfg.sparkspeed().device(), ctx.gpu(), rank, ctx.cpus(), cfg.mixedPrecision()));
     FeedSchema feed = FeedColumns.of(o, spec);
     long t0 = System.nanoTime();
     BufferAllocator arrow = closer.add(new RootAllocator(FEED_MEMORY_BYTES));

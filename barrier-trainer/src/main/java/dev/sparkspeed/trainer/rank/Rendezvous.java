@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -59,8 +60,7 @@ public final class Rendezvous {
   }
 
   /** Runs a barrier call on a helper thread and gives up on it after {@code timeout}. */
-  private static <T> T bounded(
-      int rank, Duration timeout, Callable<T> call, String what, int world) {
+  static <T> T bounded(int rank, Duration timeout, Callable<T> call, String what, int world) {
     ExecutorService helper =
         Executors.newSingleThreadExecutor(
             r -> {
@@ -80,9 +80,9 @@ public final class Rendezvous {
               + world
               + " ranks did not complete within "
               + timeout.toSeconds()
-              + " s; a rank is still reading its partition or was lost; raise the rendezvous"
-              + " timeout (TrainOptions.rendezvousTimeout, --rendezvous-timeout) if partitions are"
-              + " large");
+              + " s; a rank is still reading its partition or opening its GPU, or was lost; raise"
+              + " the rendezvous timeout (TrainOptions.rendezvousTimeout, --rendezvous-timeout)"
+              + " if partitions are large");
     } catch (ExecutionException e) {
       throw new SparkSpeedException(
           "rank " + rank + ": the " + what + " failed: " + e.getCause(), e.getCause());
@@ -129,6 +129,28 @@ public final class Rendezvous {
   /** Whether any rank's error may pass on a retry of the stage. */
   public static boolean retryable(List<RankInfo> infos) {
     return infos.stream().anyMatch(i -> i.error() != null && i.retryable());
+  }
+
+  /**
+   * Ranks that chose different backends, described; empty when all agree. NCCL and the TCP ring
+   * cannot be mixed in one job, so every rank must compute on the same kind of device.
+   */
+  public static Optional<String> mixedBackends(List<RankInfo> infos) {
+    Map<String, List<Integer>> byKind = new TreeMap<>();
+    for (RankInfo i : infos) {
+      byKind.computeIfAbsent(i.backend(), k -> new ArrayList<>()).add(i.rank());
+    }
+    if (byKind.size() <= 1) {
+      return Optional.empty();
+    }
+    List<String> parts = new ArrayList<>();
+    byKind.forEach((kind, ranks) -> parts.add("ranks " + ranks + " on " + kind));
+    return Optional.of(
+        "the ranks chose different devices ("
+            + String.join(", ", parts)
+            + "); every rank must train on the same one: give every executor a usable GPU"
+            + " (spark.task.resource.gpu.amount=1 and a CUDA driver on each), or set"
+            + " \"device\" to \"cpu\"");
   }
 
   /** Two ranks on one host given the same GPU, described; empty when there are none. */

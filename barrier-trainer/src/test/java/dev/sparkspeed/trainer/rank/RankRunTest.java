@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sparkspeed.trainer.ModelSpec;
 import dev.sparkspeed.trainer.TrainOptions;
 import dev.sparkspeed.trainer.checkpoint.HadoopConfCopy;
+import dev.sparkspeed.zero.backend.cuda.CudaProbe;
 import dev.sparkspeed.zero.comm.CommException;
 import dev.sparkspeed.zero.train.TinyCorpus;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -132,6 +134,24 @@ class RankRunTest {
     List<Future<RankResult>> out =
         run(job(TrainOptions.builder().maxSteps(1)), List.of(lines(1), lines(2)), new int[] {0, 0});
     assertTrue(out.get(0).get().error().contains("both given GPU 0"), out.get(0).get().error());
+  }
+
+  @Test
+  void cudaWithoutADriverIsReportedByEveryRankNotThrown() throws Exception {
+    CudaProbe.Result here = CudaProbe.probe();
+    Assumptions.assumeFalse(here.available(), "this machine has a usable GPU");
+    String ds = "{\"train_micro_batch_size_per_gpu\": 2, \"sparkspeed\": {\"device\": \"cuda\"}}";
+    List<Future<RankResult>> out =
+        run(
+            job(TrainOptions.builder().maxSteps(1), ds),
+            List.of(lines(1), lines(2)),
+            new int[] {0, 1});
+    for (Future<RankResult> f : out) {
+      String e = f.get().error();
+      assertTrue(e.contains("rank 0: \"device\": \"cuda\" needs a usable CUDA GPU"), e);
+      assertTrue(e.contains("rank 1: ") && e.contains(here.reason()), e);
+      assertEquals(0, f.get().steps());
+    }
   }
 
   @Test

@@ -17,7 +17,14 @@ import org.junit.jupiter.api.Timeout;
 class RendezvousTest {
   static RankInfo info(int rank, String error) {
     return new RankInfo(
-        rank, "10.0.0." + rank, "10.0.0." + rank + ":7" + rank, 100L * rank, -1, error, false);
+        rank,
+        "10.0.0." + rank,
+        "10.0.0." + rank + ":7" + rank,
+        100L * rank,
+        -1,
+        "cpu",
+        error,
+        false);
   }
 
   @Test
@@ -35,7 +42,7 @@ class RendezvousTest {
 
   @Test
   void messagesCarryNoSecretAndRoundTrip() {
-    RankInfo i = new RankInfo(2, "h", "h:1", 5, 3, "column 'x' is null", true);
+    RankInfo i = new RankInfo(2, "h", "h:1", 5, 3, "cuda", "column 'x' is null", true);
     assertEquals(i, RankInfo.decode(i.encode()));
     assertFalse(i.encode().toLowerCase().contains("secret"));
   }
@@ -57,12 +64,23 @@ class RendezvousTest {
 
   @Test
   void duplicateGpusOnOneHostAreFound() {
-    RankInfo a = new RankInfo(0, "h1", "h1:1", 1, 0, null, false);
-    RankInfo b = new RankInfo(1, "h1", "h1:2", 1, 0, null, false);
-    RankInfo c = new RankInfo(2, "h2", "h2:1", 1, 0, null, false);
+    RankInfo a = new RankInfo(0, "h1", "h1:1", 1, 0, "cuda", null, false);
+    RankInfo b = new RankInfo(1, "h1", "h1:2", 1, 0, "cuda", null, false);
+    RankInfo c = new RankInfo(2, "h2", "h2:1", 1, 0, "cuda", null, false);
     String e = Rendezvous.duplicateGpus(List.of(a, b, c)).orElseThrow();
     assertTrue(e.contains("ranks 0 and 1 were both given GPU 0 on h1"), e);
     assertEquals(Optional.empty(), Rendezvous.duplicateGpus(List.of(a, c)));
+  }
+
+  @Test
+  void ranksOnDifferentDevicesAreNamedByDevice() {
+    RankInfo gpu0 = new RankInfo(0, "h1", "", 1, 0, "cuda", null, false);
+    RankInfo cpu1 = new RankInfo(1, "h2", "h2:1", 1, -1, "cpu", null, false);
+    RankInfo gpu2 = new RankInfo(2, "h3", "", 1, 0, "cuda", null, false);
+    String e = Rendezvous.mixedBackends(List.of(gpu0, cpu1, gpu2)).orElseThrow();
+    assertTrue(e.contains("ranks [1] on cpu, ranks [0, 2] on cuda"), e);
+    assertTrue(e.contains("\"device\" to \"cpu\""), e);
+    assertEquals(Optional.empty(), Rendezvous.mixedBackends(List.of(gpu0, gpu2)));
   }
 
   @Test

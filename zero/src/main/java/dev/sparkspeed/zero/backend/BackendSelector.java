@@ -5,6 +5,7 @@ import dev.sparkspeed.zero.backend.cuda.CudaProbe;
 import dev.sparkspeed.zero.tensor.DType;
 import java.lang.reflect.InvocationTargetException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,7 +19,13 @@ public final class BackendSelector {
   static final String CPU_BACKEND = "dev.sparkspeed.zero.backend.cpu.CpuBackend";
 
   private static final Logger LOG = LoggerFactory.getLogger(BackendSelector.class);
-  private static final AtomicBoolean FALLBACK_LOGGED = new AtomicBoolean();
+
+  /**
+   * Reports why "auto" chose the CPU: to the log, once per process (one executor may run several
+   * ranks, and each would otherwise repeat it).
+   */
+  public static final Consumer<String> LOG_CPU_FALLBACK_ONCE =
+      once(reason -> LOG.info("\"device\": \"auto\" uses the CPU: {}", reason));
 
   private BackendSelector() {}
 
@@ -82,6 +89,55 @@ public final class BackendSelector {
             + "\"; expected \"cpu\", \"cuda\", \"cuda:N\" or \"auto\"");
   }
 
+  /**
+   * Resolves a device setting for a process that was handed one GPU by index (Spark's task
+   * resource, or a {@code --gpu} option): "cuda" and "auto" then mean that GPU rather than GPU 0.
+   *
+   * @param gpu the GPU handed to this process, or -1 for none (then as {@link #decide(String,
+   *     CudaProbe.Result)})
+   * @throws IllegalArgumentException as {@link #decide(String, CudaProbe.Result)}, or when the
+   *     setting names another GPU ("cuda:N") than the one handed over
+   */
+  public static Decision decide(String device, int gpu, CudaProbe.Result cuda) {
+    if (gpu < 0) {
+      return decide(device, cuda);
+    }
+    String d = device == null ? "" : device.trim().toLowerCase(java.util.Locale.ROOT);
+    if (d.startsWith("cuda:") && !d.equals("cuda:" + gpu)) {
+      throw new IllegalArgumentException(
+          "\"device\": \""
+              + device
+              + "\" names another GPU than GPU "
+              + gpu
+              + ", the one this process was given; set \"device\" to \"cuda\" or \"auto\"");
+    }
+    Decision any = decide(device, cuda);
+    if (any.kind() == Kind.CPU) {
+      return any;
+    }
+    if (gpu >= cuda.deviceCount()) {
+      throw new IllegalArgumentException(
+          "this process was given GPU "
+              + gpu
+              + " but "
+              + cuda.deviceCount()
+              + " are visible to it (CUDA_VISIBLE_DEVICES="
+              + System.getenv("CUDA_VISIBLE_DEVICES")
+              + "); check the GPU discovery script, or set \"device\" to \"cpu\"");
+    }
+    return new Decision(Kind.CUDA, gpu, "");
+  }
+
+  /** A sink that passes on only the first message it is given; later ones are dropped. */
+  public static Consumer<String> once(Consumer<String> sink) {
+    AtomicBoolean said = new AtomicBoolean();
+    return message -> {
+      if (said.compareAndSet(false, true)) {
+        sink.accept(message);
+      }
+    };
+  }
+
   private static int parseOrdinal(String device, String n) {
     try {
       int v = Integer.parseInt(n);
@@ -111,15 +167,26 @@ public final class BackendSelector {
         d.equals("cpu") ? new CudaProbe.Result(false, "not probed", 0) : CudaProbe.probe();
     Decision decision = decide(device, probe);
     if (decision.kind() == Kind.CUDA) {
-      return CudaBackend.open(
-          CudaBackend.Options.defaults()
-              .withDevice(decision.cudaDevice())
-              .withLayerGemm(layerGemm));
+      return openCuda(decision, layerGemm);
     }
-    if (!decision.fallbackReason().isEmpty() && FALLBACK_LOGGED.compareAndSet(false, true)) {
-      LOG.info("\"device\": \"auto\" uses the CPU: {}", decision.fallbackReason());
+    if (!decision.fallbackReason().isEmpty()) {
+      LOG_CPU_FALLBACK_ONCE.accept(decision.fallbackReason());
     }
     return openCpu();
+  }
+
+  /**
+   * Opens the CUDA backend a decision names, for training in a given precision (see {@link
+   * #open(String, DType)}).
+   *
+   * @throws IllegalArgumentException when the decision is not for CUDA
+   */
+  public static CudaBackend openCuda(Decision decision, DType layerGemm) {
+    if (decision.kind() != Kind.CUDA) {
+      throw new IllegalArgumentException("the decision " + decision + " is not for CUDA");
+    }
+    return CudaBackend.open(
+        CudaBackend.Options.defaults().withDevice(decision.cudaDevice()).withLayerGemm(layerGemm));
   }
 
   /** The CPU backend, looked up by class name. */

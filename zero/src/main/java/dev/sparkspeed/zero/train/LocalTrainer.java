@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparkspeed.zero.backend.Backend;
+import dev.sparkspeed.zero.backend.BackendSelector;
 import dev.sparkspeed.zero.backend.cpu.CpuBackend;
+import dev.sparkspeed.zero.backend.cuda.CudaProbe;
 import dev.sparkspeed.zero.checkpoint.HfGpt2Weights;
 import dev.sparkspeed.zero.comm.SingleRankCommunicator;
 import dev.sparkspeed.zero.engine.TrainSettings;
@@ -23,7 +25,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Trains a byte-level GPT in this process on a text file (or the generated corpus), prints the loss
@@ -36,6 +40,9 @@ import java.util.Set;
  * model.safetensors), e.g. a consolidated checkpoint. {@code --init-from FILE} with an llm.c model
  * file (gpt2_*.bin) starts from it instead; {@code --save-llmc FILE} writes the trained weights in
  * llm.c's format.
+ *
+ * <p>{@code --device cpu|cuda|cuda:N|auto} (default auto: the GPU when CUDA is usable, else the
+ * CPU, saying why) picks the backend; {@code --gpu N} picks the GPU for "cuda" and "auto".
  */
 public final class LocalTrainer {
   private static final Set<String> OPTIONS =
@@ -55,8 +62,13 @@ public final class LocalTrainer {
           "async-save!",
           "stop-after",
           "init-from",
-          "save-llmc");
+          "save-llmc",
+          "device",
+          "gpu");
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Starts the line that says why "auto" trains on the CPU. */
+  static final String AUTO_USES_CPU = "--device auto uses the CPU: ";
 
   private LocalTrainer() {}
 
@@ -101,7 +113,7 @@ public final class LocalTrainer {
             LossScaler::none,
             seed);
     try (Allocator host = new Allocator("trainer");
-        Backend be = new CpuBackend();
+        Backend be = openBackend(a, reason -> System.out.println(AUTO_USES_CPU + reason));
         Gpt2Model model = new Gpt2Model(cfg, be, b, t);
         ZeroEngine engine = new ZeroEngine(model, be, new SingleRankCommunicator(be), s);
         ByteBatches data = new ByteBatches(text, b, t, host);
@@ -113,6 +125,7 @@ public final class LocalTrainer {
         w.storage().close();
         System.out.println("initialised from " + initFrom);
       }
+      System.out.println("backend " + be.name());
       int done = ck.resume(engine);
       float loss = Float.NaN;
       long t0 = System.nanoTime();
@@ -141,6 +154,36 @@ public final class LocalTrainer {
           Math.max(done, last), loss, ParamHash.sha256(params));
       params.storage().close();
     }
+  }
+
+  /**
+   * The backend {@code --device} and {@code --gpu} name; a fallback of "auto" to the CPU is told to
+   * {@code fallback} with its reason.
+   *
+   * @throws IllegalArgumentException for "cuda" where CUDA is unusable (naming what is missing), an
+   *     unknown device, or {@code --gpu} with {@code --device cpu}
+   */
+  static Backend openBackend(Args a, Consumer<String> fallback) {
+    String device = a.get("device", "auto");
+    int gpu = a.getInt("gpu", -1);
+    boolean cpu = device.trim().toLowerCase(Locale.ROOT).equals("cpu");
+    if (cpu && gpu >= 0) {
+      throw new IllegalArgumentException(
+          "--gpu " + gpu + " needs --device cuda or auto, not --device " + device);
+    }
+    if (a.has("gpu") && gpu < 0) {
+      throw new IllegalArgumentException("--gpu " + gpu + " must be a GPU index, 0 or more");
+    }
+    CudaProbe.Result probe = cpu ? new CudaProbe.Result(false, "not probed", 0) : CudaProbe.probe();
+    BackendSelector.Decision d = BackendSelector.decide(device, gpu, probe);
+    if (d.kind() == BackendSelector.Kind.CUDA) {
+      // The in-process trainer computes in FP32, so the layer GEMMs take FP32 operands.
+      return BackendSelector.openCuda(d, DType.FP32);
+    }
+    if (!d.fallbackReason().isEmpty()) {
+      fallback.accept(d.fallbackReason());
+    }
+    return new CpuBackend();
   }
 
   /** Weights from a Hugging Face directory (config.json, model.safetensors) or an llm.c file. */

@@ -45,6 +45,36 @@ class BackendSelectorTest {
   }
 
   @Test
+  void aGivenGpuIsWhatCudaAndAutoMean() {
+    assertEquals(new Decision(Kind.CUDA, 1, ""), BackendSelector.decide("cuda", 1, TWO_GPUS));
+    assertEquals(new Decision(Kind.CUDA, 1, ""), BackendSelector.decide("auto", 1, TWO_GPUS));
+    assertEquals(new Decision(Kind.CUDA, 1, ""), BackendSelector.decide("cuda:1", 1, TWO_GPUS));
+    assertEquals(new Decision(Kind.CUDA, 0, ""), BackendSelector.decide("cuda", -1, TWO_GPUS));
+    assertEquals(Kind.CPU, BackendSelector.decide("auto", 1, NO_GPU).kind());
+    IllegalArgumentException other =
+        assertThrows(
+            IllegalArgumentException.class, () -> BackendSelector.decide("cuda:0", 1, TWO_GPUS));
+    assertTrue(other.getMessage().contains("names another GPU than GPU 1"), other.getMessage());
+    IllegalArgumentException unseen =
+        assertThrows(
+            IllegalArgumentException.class, () -> BackendSelector.decide("cuda", 2, TWO_GPUS));
+    assertTrue(unseen.getMessage().contains("given GPU 2 but 2 are visible"), unseen.getMessage());
+    IllegalArgumentException none =
+        assertThrows(
+            IllegalArgumentException.class, () -> BackendSelector.decide("cuda", 0, NO_GPU));
+    assertTrue(none.getMessage().contains("libcuda.so.1"), none.getMessage());
+  }
+
+  @Test
+  void onceForwardsOnlyTheFirstMessage() {
+    java.util.List<String> seen = new java.util.ArrayList<>();
+    java.util.function.Consumer<String> once = BackendSelector.once(seen::add);
+    once.accept("first");
+    once.accept("second");
+    assertEquals(java.util.List.of("first"), seen);
+  }
+
+  @Test
   void unknownSettingsNameTheChoices() {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> BackendSelector.decide("gpu", TWO_GPUS));
