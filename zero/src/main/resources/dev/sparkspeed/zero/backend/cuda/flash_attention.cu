@@ -80,24 +80,44 @@ __device__ __forceinline__ void acc_to_a(unsigned* a, const float* lo, const flo
   a[3] = pack_bf16x2(hi[2], hi[3]);
 }
 
-// Copies a 64 × 64 BF16 block (row stride rs in elements) into a padded shared tile.
-__device__ __forceinline__ void load_tile(unsigned short* tile, const unsigned short* src,
-                                          long long rs) {
-  for (int i = threadIdx.x; i < FA_TILE * FA_HS / 2; i += blockDim.x) {
-    int r = i / (FA_HS / 2);
-    int col = (i % (FA_HS / 2)) * 2;
-    *(unsigned*)(tile + r * FA_LD + col) = *(const unsigned*)(src + r * rs + col);
+#define FA_THREADS 128
+#define FA_CHUNKS (FA_TILE * FA_HS / 8 / FA_THREADS)  // 16-byte chunks per thread and tile
+
+// Starts copying a 64 × 64 BF16 block (row stride rs in elements, rows 16-byte aligned) into a
+// padded shared tile without passing through registers (cp.async, sm_80); cp_async_wait_all()
+// then __syncthreads() make it visible.
+__device__ __forceinline__ void load_tile_async(unsigned short* tile, const unsigned short* src,
+                                                long long rs) {
+#pragma unroll
+  for (int j = 0; j < FA_CHUNKS; j++) {
+    int i = threadIdx.x + j * FA_THREADS;
+    int r = i / (FA_HS / 8);
+    int col = (i % (FA_HS / 8)) * 8;
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 800
+    *(uint4*)(tile + r * FA_LD + col) = *(const uint4*)(src + r * rs + col);
+#else
+    unsigned long long dst;
+    asm("cvta.to.shared.u64 %0, %1;" : "=l"(dst) : "l"(tile + r * FA_LD + col));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"((unsigned)dst),
+                 "l"(src + r * rs + col));
+#endif
   }
+}
+
+__device__ __forceinline__ void cp_async_wait_all() {
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.wait_all;" ::: "memory");
+#endif
 }
 
 // out (B,T,C) FP32 = softmax(scale·q·kᵀ, causal)·v; lse (B·NH·T) the rows' log-sum-exp of the
 // scaled scores; o16 (B·NH, T, 64) BF16 copy of out for the backward pass.
 // Grid: (T/64 query tiles, B·NH); 128 threads.
-extern "C" __global__ void __launch_bounds__(128)
+extern "C" __global__ void __launch_bounds__(FA_THREADS)
     flash_attention_forward_kernel(float* out, float* lse, unsigned short* o16,
                                    const unsigned short* qkv, int T, int C, int NH, float scale) {
-  __shared__ __align__(16) unsigned short ks[FA_TILE * FA_LD];
-  __shared__ __align__(16) unsigned short vs[FA_TILE * FA_LD];
+  __shared__ __align__(16) unsigned short kbuf[2][FA_TILE * FA_LD];
+  __shared__ __align__(16) unsigned short vbuf[2][FA_TILE * FA_LD];
   int qt = gridDim.x - 1 - blockIdx.x;  // longest rows first
   int bh = blockIdx.y;
   int b = bh / NH;
@@ -110,6 +130,7 @@ extern "C" __global__ void __launch_bounds__(128)
   const unsigned short* seq = qkv + (long long)b * T * rs;
   int q0 = qt * FA_TILE + warp * 16;
   unsigned qa[4][4];
+#pragma unroll
   for (int kk = 0; kk < 4; kk++) {
     const unsigned short* p = seq + (long long)(q0 + g) * rs + h * FA_HS + kk * 16 + 2 * c;
     qa[kk][0] = ld_u32(p);
@@ -122,16 +143,25 @@ extern "C" __global__ void __launch_bounds__(128)
     for (int e = 0; e < 4; e++) o[nt][e] = 0.f;
   float m[2] = {neg_inf_f(), neg_inf_f()};
   float l[2] = {0.f, 0.f};
+  // Key/value tiles are double-buffered: tile kt+1 is copied while tile kt is used.
+  const unsigned short* kv0 = seq + C + h * FA_HS;
+  load_tile_async(kbuf[0], kv0, rs);
+  load_tile_async(vbuf[0], kv0 + C, rs);
   for (int kt = 0; kt <= qt; kt++) {
+    cp_async_wait_all();
     __syncthreads();
-    const unsigned short* kv = seq + (long long)kt * FA_TILE * rs + C + h * FA_HS;
-    load_tile(ks, kv, rs);
-    load_tile(vs, kv + C, rs);
-    __syncthreads();
+    if (kt < qt) {
+      const unsigned short* kv = kv0 + (long long)(kt + 1) * FA_TILE * rs;
+      load_tile_async(kbuf[(kt + 1) & 1], kv, rs);
+      load_tile_async(vbuf[(kt + 1) & 1], kv + C, rs);
+    }
+    const unsigned short* ks = kbuf[kt & 1];
+    const unsigned short* vs = vbuf[kt & 1];
     float s[8][4];
     for (int nt = 0; nt < 8; nt++) {
       for (int e = 0; e < 4; e++) s[nt][e] = 0.f;
-      for (int kk = 0; kk < 4; kk++) {
+    #pragma unroll
+  for (int kk = 0; kk < 4; kk++) {
         unsigned bb[2];
         load_b_t(bb, ks, FA_LD, nt * 8, kk * 16, g, c);
         mma_bf16_16816(s[nt], qa[kk], bb);
@@ -166,7 +196,8 @@ extern "C" __global__ void __launch_bounds__(128)
         o[nt][e] *= alpha[e >> 1];
       }
     }
-    for (int kk = 0; kk < 4; kk++) {
+  #pragma unroll
+  for (int kk = 0; kk < 4; kk++) {
       unsigned pa[4];
       acc_to_a(pa, s[2 * kk], s[2 * kk + 1]);
       for (int nt = 0; nt < 8; nt++) {
@@ -219,7 +250,7 @@ extern "C" __global__ void flash_attention_delta_kernel(float* delta, const floa
 // delta come from the forward and delta kernels. Grid: (T/64 key tiles, B·NH); 128 threads. dq
 // gathers contributions from every key tile, so it is accumulated with atomics; dk and dv of a
 // key tile belong to one block.
-extern "C" __global__ void __launch_bounds__(128)
+extern "C" __global__ void __launch_bounds__(FA_THREADS)
     flash_attention_backward_kernel(float* dqkv, const unsigned short* qkv,
                                     const unsigned short* dout16, const float* lse,
                                     const float* delta, int T, int C, int NH, float scale) {
@@ -243,12 +274,14 @@ extern "C" __global__ void __launch_bounds__(128)
   const unsigned short* dseq = dout16 + (long long)b * T * C;
   float* dseqf = dqkv + (long long)b * T * rs;
   const unsigned short* kv = seq + (long long)kt * FA_TILE * rs + C + h * FA_HS;
-  load_tile(ks, kv, rs);
-  load_tile(vs, kv + C, rs);
+  load_tile_async(ks, kv, rs);
+  load_tile_async(vs, kv + C, rs);
+  cp_async_wait_all();
   int k0 = warp * 16;  // this warp's keys within the tile
   __syncthreads();
   unsigned ka[4][4];
   unsigned va[4][4];
+#pragma unroll
   for (int kk = 0; kk < 4; kk++) {
     load_a(ka[kk], ks, FA_LD, k0, kk * 16, g, c);
     load_a(va[kk], vs, FA_LD, k0, kk * 16, g, c);
@@ -260,19 +293,21 @@ extern "C" __global__ void __launch_bounds__(128)
   int tiles = T / FA_TILE;
   for (int qt = kt; qt < tiles; qt++) {
     __syncthreads();
-    load_tile(qs, seq + (long long)qt * FA_TILE * rs + h * FA_HS, rs);
-    load_tile(dos, dseq + (long long)qt * FA_TILE * C + h * FA_HS, C);
-    for (int i = threadIdx.x; i < FA_TILE; i += blockDim.x) {
-      lse_s[i] = lse[(long long)bh * T + qt * FA_TILE + i];
-      delta_s[i] = delta[(long long)bh * T + qt * FA_TILE + i];
+    if (threadIdx.x < FA_TILE) {
+      lse_s[threadIdx.x] = lse[(long long)bh * T + qt * FA_TILE + threadIdx.x];
+      delta_s[threadIdx.x] = delta[(long long)bh * T + qt * FA_TILE + threadIdx.x];
     }
+    load_tile_async(qs, seq + (long long)qt * FA_TILE * rs + h * FA_HS, rs);
+    load_tile_async(dos, dseq + (long long)qt * FA_TILE * C + h * FA_HS, C);
+    cp_async_wait_all();
     __syncthreads();
     // Pᵀ (this warp's 16 keys × 64 queries) and dPᵀ = v·doutᵀ.
     float p[8][4];
     float dp[8][4];
     for (int nt = 0; nt < 8; nt++) {
       for (int e = 0; e < 4; e++) p[nt][e] = dp[nt][e] = 0.f;
-      for (int kk = 0; kk < 4; kk++) {
+    #pragma unroll
+  for (int kk = 0; kk < 4; kk++) {
         unsigned bb[2];
         load_b_t(bb, qs, FA_LD, nt * 8, kk * 16, g, c);
         mma_bf16_16816(p[nt], ka[kk], bb);
@@ -291,7 +326,8 @@ extern "C" __global__ void __launch_bounds__(128)
       }
     }
     // dv += Pᵀ·dout; dk += dSᵀ·q (scaled at the end).
-    for (int kk = 0; kk < 4; kk++) {
+  #pragma unroll
+  for (int kk = 0; kk < 4; kk++) {
       unsigned pa[4];
       unsigned sa[4];
       acc_to_a(pa, p[2 * kk], p[2 * kk + 1]);
@@ -316,7 +352,8 @@ extern "C" __global__ void __launch_bounds__(128)
     float dq[8][4];
     for (int nt = 0; nt < 8; nt++) {
       for (int e = 0; e < 4; e++) dq[nt][e] = 0.f;
-      for (int kk = 0; kk < 4; kk++) {
+    #pragma unroll
+  for (int kk = 0; kk < 4; kk++) {
         unsigned a[4];
         unsigned bb[2];
         load_a(a, dss, FA_LD, warp * 16, kk * 16, g, c);
