@@ -63,12 +63,22 @@ __device__ __forceinline__ void load_b_t(unsigned* b, const unsigned short* tile
   b[1] = ld_u32(p + 8);
 }
 
-// B fragment when B[k][n] = tile[k0 + k][n0 + n] (the tile holds B row-major).
+// B fragment when B[k][n] = tile[k0 + k][n0 + n] (the tile holds B row-major): two 8 × 8 blocks
+// read transposed by ldmatrix, lanes 0-15 naming rows k0..k0+15 (each 16-byte aligned).
 __device__ __forceinline__ void load_b(unsigned* b, const unsigned short* tile, int ld, int n0,
                                        int k0, int g, int c) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 800
   const unsigned short* p = tile + (k0 + 2 * c) * ld + n0 + g;
   b[0] = ld_pair_rows(p, ld);
   b[1] = ld_pair_rows(p + 8 * ld, ld);
+#else
+  int lane = threadIdx.x & 31;
+  unsigned long long row;
+  asm("cvta.to.shared.u64 %0, %1;" : "=l"(row) : "l"(tile + (k0 + (lane & 15)) * ld + n0));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0, %1}, [%2];"
+               : "=r"(b[0]), "=r"(b[1])
+               : "r"((unsigned)row));
+#endif
 }
 
 // A fragment (16 × 16) from two accumulator tiles (16 × 8 each) of the same rows: the layout of
@@ -160,8 +170,8 @@ extern "C" __global__ void __launch_bounds__(FA_THREADS)
     float s[8][4];
     for (int nt = 0; nt < 8; nt++) {
       for (int e = 0; e < 4; e++) s[nt][e] = 0.f;
-    #pragma unroll
-  for (int kk = 0; kk < 4; kk++) {
+      #pragma unroll
+      for (int kk = 0; kk < 4; kk++) {
         unsigned bb[2];
         load_b_t(bb, ks, FA_LD, nt * 8, kk * 16, g, c);
         mma_bf16_16816(s[nt], qa[kk], bb);
@@ -196,8 +206,8 @@ extern "C" __global__ void __launch_bounds__(FA_THREADS)
         o[nt][e] *= alpha[e >> 1];
       }
     }
-  #pragma unroll
-  for (int kk = 0; kk < 4; kk++) {
+    #pragma unroll
+    for (int kk = 0; kk < 4; kk++) {
       unsigned pa[4];
       acc_to_a(pa, s[2 * kk], s[2 * kk + 1]);
       for (int nt = 0; nt < 8; nt++) {
@@ -301,72 +311,72 @@ extern "C" __global__ void __launch_bounds__(FA_THREADS)
     load_tile_async(dos, dseq + (long long)qt * FA_TILE * C + h * FA_HS, C);
     cp_async_wait_all();
     __syncthreads();
-    // Pᵀ (this warp's 16 keys × 64 queries) and dPᵀ = v·doutᵀ.
-    float p[8][4];
-    float dp[8][4];
-    for (int nt = 0; nt < 8; nt++) {
-      for (int e = 0; e < 4; e++) p[nt][e] = dp[nt][e] = 0.f;
-    #pragma unroll
-  for (int kk = 0; kk < 4; kk++) {
-        unsigned bb[2];
-        load_b_t(bb, qs, FA_LD, nt * 8, kk * 16, g, c);
-        mma_bf16_16816(p[nt], ka[kk], bb);
-        load_b_t(bb, dos, FA_LD, nt * 8, kk * 16, g, c);
-        mma_bf16_16816(dp[nt], va[kk], bb);
-      }
-    }
+    // Queries in two halves of 32 (fewer live registers): Pᵀ (this warp's 16 keys × 32 queries)
+    // and dPᵀ = v·doutᵀ, then dv += Pᵀ·dout and dk += dSᵀ·q (scaled at the end), and dS into
+    // shared memory for dq.
     bool diagonal = qt == kt;
-    for (int nt = 0; nt < 8; nt++) {
-      for (int e = 0; e < 4; e++) {
-        int ql = nt * 8 + 2 * c + (e & 1);
-        float pv = __expf(p[nt][e] * scale - lse_s[ql]);
-        if (diagonal && k0 + g + (e >= 2 ? 8 : 0) > ql) pv = 0.f;
-        p[nt][e] = pv;
-        dp[nt][e] = pv * (dp[nt][e] - delta_s[ql]);  // dSᵀ, without the scale
+    #pragma unroll
+    for (int half = 0; half < 2; half++) {
+      float p[4][4];
+      float dp[4][4];
+      #pragma unroll
+      for (int j = 0; j < 4; j++) {
+        int nt = half * 4 + j;
+        for (int e = 0; e < 4; e++) p[j][e] = dp[j][e] = 0.f;
+        #pragma unroll
+        for (int kk = 0; kk < 4; kk++) {
+          unsigned bb[2];
+          load_b_t(bb, qs, FA_LD, nt * 8, kk * 16, g, c);
+          mma_bf16_16816(p[j], ka[kk], bb);
+          load_b_t(bb, dos, FA_LD, nt * 8, kk * 16, g, c);
+          mma_bf16_16816(dp[j], va[kk], bb);
+        }
+        for (int e = 0; e < 4; e++) {
+          int ql = nt * 8 + 2 * c + (e & 1);
+          int kl = k0 + g + (e >= 2 ? 8 : 0);
+          float pv = __expf(p[j][e] * scale - lse_s[ql]);
+          if (diagonal && kl > ql) pv = 0.f;
+          p[j][e] = pv;
+          dp[j][e] = pv * (dp[j][e] - delta_s[ql]);  // dSᵀ, without the scale
+          dss[ql * FA_LD + kl] = float_to_bf16(dp[j][e]);
+        }
       }
-    }
-    // dv += Pᵀ·dout; dk += dSᵀ·q (scaled at the end).
-  #pragma unroll
-  for (int kk = 0; kk < 4; kk++) {
-      unsigned pa[4];
-      unsigned sa[4];
-      acc_to_a(pa, p[2 * kk], p[2 * kk + 1]);
-      acc_to_a(sa, dp[2 * kk], dp[2 * kk + 1]);
-      for (int nt = 0; nt < 8; nt++) {
-        unsigned bb[2];
-        load_b(bb, dos, FA_LD, nt * 8, kk * 16, g, c);
-        mma_bf16_16816(dv[nt], pa, bb);
-        load_b(bb, qs, FA_LD, nt * 8, kk * 16, g, c);
-        mma_bf16_16816(dk[nt], sa, bb);
-      }
-    }
-    // dS (queries × keys) into shared memory for dq = scale·dS·k.
-    for (int nt = 0; nt < 8; nt++) {
-      for (int e = 0; e < 4; e++) {
-        int kl = k0 + g + (e >= 2 ? 8 : 0);
-        int ql = nt * 8 + 2 * c + (e & 1);
-        dss[ql * FA_LD + kl] = float_to_bf16(dp[nt][e]);
+      #pragma unroll
+      for (int kh = 0; kh < 2; kh++) {
+        int kk = half * 2 + kh;
+        unsigned pa[4];
+        unsigned sa[4];
+        acc_to_a(pa, p[2 * kh], p[2 * kh + 1]);
+        acc_to_a(sa, dp[2 * kh], dp[2 * kh + 1]);
+        #pragma unroll
+        for (int nt = 0; nt < 8; nt++) {
+          unsigned bb[2];
+          load_b(bb, dos, FA_LD, nt * 8, kk * 16, g, c);
+          mma_bf16_16816(dv[nt], pa, bb);
+          load_b(bb, qs, FA_LD, nt * 8, kk * 16, g, c);
+          mma_bf16_16816(dk[nt], sa, bb);
+        }
       }
     }
     __syncthreads();
-    float dq[8][4];
-    for (int nt = 0; nt < 8; nt++) {
-      for (int e = 0; e < 4; e++) dq[nt][e] = 0.f;
+    // dq (this warp's 16 queries) = scale·dS·k, added into dqkv one 16 × 8 tile at a time.
+    unsigned da[4][4];
     #pragma unroll
-  for (int kk = 0; kk < 4; kk++) {
-        unsigned a[4];
-        unsigned bb[2];
-        load_a(a, dss, FA_LD, warp * 16, kk * 16, g, c);
-        load_b(bb, ks, FA_LD, nt * 8, kk * 16, g, c);
-        mma_bf16_16816(dq[nt], a, bb);
-      }
-    }
+    for (int kk = 0; kk < 4; kk++) load_a(da[kk], dss, FA_LD, warp * 16, kk * 16, g, c);
+    float* dqrow = dseqf + (long long)(qt * FA_TILE + warp * 16 + g) * rs + h * FA_HS + 2 * c;
+    #pragma unroll
     for (int nt = 0; nt < 8; nt++) {
-      for (int e = 0; e < 4; e++) {
-        int ql = warp * 16 + g + (e >= 2 ? 8 : 0);
-        int col = h * FA_HS + nt * 8 + 2 * c + (e & 1);
-        atomicAdd(dseqf + (long long)(qt * FA_TILE + ql) * rs + col, dq[nt][e] * scale);
+      float dq[4] = {0.f, 0.f, 0.f, 0.f};
+      #pragma unroll
+      for (int kk = 0; kk < 4; kk++) {
+        unsigned bb[2];
+        load_b(bb, ks, FA_LD, nt * 8, kk * 16, g, c);
+        mma_bf16_16816(dq, da[kk], bb);
       }
+      atomicAdd(dqrow + nt * 8, dq[0] * scale);
+      atomicAdd(dqrow + nt * 8 + 1, dq[1] * scale);
+      atomicAdd(dqrow + 8 * rs + nt * 8, dq[2] * scale);
+      atomicAdd(dqrow + 8 * rs + nt * 8 + 1, dq[3] * scale);
     }
   }
   for (int nt = 0; nt < 8; nt++) {
