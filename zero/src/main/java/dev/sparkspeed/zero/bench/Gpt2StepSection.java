@@ -26,11 +26,14 @@ import java.util.function.Function;
  * update. First in FP32 (the backend must not use TF32; within 1e-5), then with BF16 parameters on
  * both sides and the backend's layer GEMMs in BF16 (within 1e-2), which checks the mixed-precision
  * path the benchmark times. Parameter errors are normalized by the largest reference magnitude, as
- * in the kernel parity section.
+ * in the kernel parity section. In FP32 the parameters after the step get a looser bound than the
+ * loss and the gradient norm: AdamW's first step moves each parameter by lr·g/(|g| + ε), which
+ * turns the last-bit differences of gradients near ε into differences of a fraction of lr.
  */
 public final class Gpt2StepSection implements CheckSection {
   static final double FP32_LIMIT = 1e-5;
   static final double HALF_LIMIT = 1e-2;
+  static final double FP32_STEP_LIMIT = 2e-4;
   private static final int B = 4;
   private static final int T = 64;
   private static final double LR = 1e-3;
@@ -68,15 +71,21 @@ public final class Gpt2StepSection implements CheckSection {
     Gpt2Config cfg = Gpt2Config.preset("gpt2-tiny");
     List<Row> rows = new ArrayList<>();
     compare(
-        "fp32", step(cfg, cpu, Precision.FP32), step(cfg, gpu, Precision.FP32), FP32_LIMIT, rows);
+        "fp32",
+        step(cfg, cpu, Precision.FP32),
+        step(cfg, gpu, Precision.FP32),
+        FP32_LIMIT,
+        FP32_STEP_LIMIT,
+        rows);
     Outcome ref16 = step(cfg, cpu, Precision.BF16);
     try (Backend mixed = mixedTwin.apply(gpu)) {
-      compare("bf16 GEMMs", ref16, step(cfg, mixed, Precision.BF16), HALF_LIMIT, rows);
+      compare("bf16 GEMMs", ref16, step(cfg, mixed, Precision.BF16), HALF_LIMIT, HALF_LIMIT, rows);
     }
     return rows;
   }
 
-  static void compare(String label, Outcome ref, Outcome test, double limit, List<Row> rows) {
+  static void compare(
+      String label, Outcome ref, Outcome test, double limit, double paramLimit, List<Row> rows) {
     String p = "gpt2-tiny " + label + " ";
     rows.add(Row.atMost(p + "loss", relative(test.loss(), ref.loss()), "rel err", limit));
     rows.add(
@@ -86,7 +95,7 @@ public final class Gpt2StepSection implements CheckSection {
             p + "params after step",
             ParityHarness.error(ref.params(), test.params(), i -> true),
             "rel err",
-            limit));
+            paramLimit));
   }
 
   /** |test − ref| / |ref|; infinite when either is not finite. */

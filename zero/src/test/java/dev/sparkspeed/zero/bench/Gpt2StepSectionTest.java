@@ -44,7 +44,12 @@ class Gpt2StepSectionTest {
       off[off.length / 2] += 1e-3f;
       List<CheckSection.Row> rows = new ArrayList<>();
       Gpt2StepSection.compare(
-          "fp32", a, new Gpt2StepSection.Outcome(a.loss(), a.gradNorm(), off), 1e-5, rows);
+          "fp32",
+          a,
+          new Gpt2StepSection.Outcome(a.loss(), a.gradNorm(), off),
+          1e-5,
+          Gpt2StepSection.FP32_STEP_LIMIT,
+          rows);
       assertTrue(rows.get(0).pass() && rows.get(1).pass());
       assertFalse(rows.get(2).pass(), rows.get(2).toString());
     }
