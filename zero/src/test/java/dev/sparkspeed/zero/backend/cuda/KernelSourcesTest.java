@@ -15,7 +15,10 @@ class KernelSourcesTest {
   @Test
   void theKernelsTheBackendLaunchesAreExactlyTheOnesTheSourcesDefine() {
     String unit = KernelSources.unit();
-    Matcher m = Pattern.compile("extern \"C\" __global__ void (\\w+)\\(").matcher(unit);
+    Matcher m =
+        Pattern.compile(
+                "extern \"C\" __global__ void\\s+(?:__launch_bounds__\\(\\w+\\)\\s+)?(\\w+)\\(")
+            .matcher(unit);
     List<String> defined = new ArrayList<>();
     while (m.find()) {
       defined.add(m.group(1));
