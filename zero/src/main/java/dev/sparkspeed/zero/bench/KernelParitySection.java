@@ -73,61 +73,16 @@ public final class KernelParitySection implements CheckSection {
    * softmax); against the CPU's FP32 layers.
    */
   private static void halfLayers(ParityHarness h, List<Row> rows) {
-    int outDim = 3 * C;
-    Twin in = h.uniform(FP32, -2, 2, ROWS, C);
-    Twin w = h.uniform(FP32, -0.1f, 0.1f, outDim, C);
-    Twin bias = h.uniform(FP32, -0.1f, 0.1f, outDim);
-    Twin out = h.constant(FP32, 0, ROWS, outDim);
-    both(
-        s ->
-            backendOf(h, s)
-                .linearForward(s.of(out), s.of(in), s.of(w), s.of(bias), ROWS, C, outDim));
-    rows.add(half("linearForward", h.error(out)));
-    Twin din = h.uniform(FP32, -1, 1, ROWS, C);
-    Twin dw = h.uniform(FP32, -1, 1, outDim, C);
-    Twin db = h.uniform(FP32, -1, 1, outDim);
-    Twin dout = h.uniform(FP32, -1, 1, ROWS, outDim);
-    both(
-        s ->
-            backendOf(h, s)
-                .linearBackward(
-                    s.of(din), s.of(dw), s.of(db), s.of(dout), s.of(in), s.of(w), ROWS, C, outDim));
-    rows.add(half("linearBackward", worst(h, din, dw, db)));
-    attentionHalf(h, rows, "", B, T, C, NH);
-    // Head size 64 and T a multiple of 64: the fused (flash) attention kernels.
-    attentionHalf(h, rows, " fused", 2, 128, 256, 4);
-  }
-
-  private static void attentionHalf(
-      ParityHarness h, List<Row> rows, String what, int B, int T, int C, int NH) {
-    Twin qkv = h.uniform(FP32, -1, 1, B, T, 3 * C);
-    Twin aout = h.constant(FP32, 0, B, T, C);
-    Twin preatt = h.constant(FP32, 0, B, NH, T, T);
-    Twin att = h.constant(FP32, 0, B, NH, T, T);
-    both(
-        s ->
-            backendOf(h, s)
-                .attentionForward(s.of(aout), s.of(preatt), s.of(att), s.of(qkv), B, T, C, NH));
-    rows.add(half("attentionForward" + what, h.error(aout)));
-    Twin dqkv = h.uniform(FP32, -1, 1, B, T, 3 * C);
-    Twin dpre = h.constant(FP32, 0, B, NH, T, T);
-    Twin datt = h.constant(FP32, 0, B, NH, T, T);
-    Twin adout = h.uniform(FP32, -1, 1, B, T, C);
-    both(
-        s ->
-            backendOf(h, s)
-                .attentionBackward(
-                    s.of(dqkv),
-                    s.of(dpre),
-                    s.of(datt),
-                    s.of(adout),
-                    s.of(qkv),
-                    s.of(att),
-                    B,
-                    T,
-                    C,
-                    NH));
-    rows.add(half("attentionBackward" + what, h.error(dqkv)));
+    double[] lin = linear(h, h.uniform(FP32, -2, 2, ROWS, C), 3 * C);
+    rows.add(half("linearForward", lin[0]));
+    rows.add(half("linearBackward", lin[1]));
+    double[] att = attention(h, B, T, C, NH, false);
+    rows.add(half("attentionForward", att[0]));
+    rows.add(half("attentionBackward", att[1]));
+    // Head size 64 and T a multiple of 64: the fused attention kernels.
+    double[] fused = attention(h, 2, 128, 256, 4, false);
+    rows.add(half("attentionForward fused", fused[0]));
+    rows.add(half("attentionBackward fused", fused[1]));
   }
 
   private static Row half(String check, double err) {
@@ -252,8 +207,10 @@ public final class KernelParitySection implements CheckSection {
                     (long) m * n,
                     batch));
     rows.add(fp32("gemmStridedBatched NT", h.error(c)));
-    // 16-bit inputs on the GPU against FP32 on the CPU over the same (already rounded) values.
-    for (DType half : new DType[] {BF16, FP16}) {
+    // 16-bit inputs on the GPU against FP32 on the CPU over the same (already rounded) values
+    // (the CPU backend's GEMM takes FP32 only).
+    DType[] halves = gpu instanceof CudaBackend ? new DType[] {BF16, FP16} : new DType[0];
+    for (DType half : halves) {
       Twin a16 = h.uniform(half, -1, 1, m * k);
       Twin b16 = h.uniform(half, -1, 1, n * k);
       Twin a32 = h.constant(FP32, 0, m * k);
@@ -322,33 +279,9 @@ public final class KernelParitySection implements CheckSection {
                     C));
     rows.add(fp32("layerNormBackward", worst(h, din, dw, db)));
 
-    int outDim = 3 * C;
-    Twin lw = h.uniform(FP32, -0.1f, 0.1f, outDim, C);
-    Twin lb = h.uniform(FP32, -0.1f, 0.1f, outDim);
-    Twin lout = h.constant(FP32, 0, ROWS, outDim);
-    both(
-        s ->
-            backendOf(h, s)
-                .linearForward(s.of(lout), s.of(in), s.of(lw), s.of(lb), ROWS, C, outDim));
-    rows.add(fp32("linearForward", h.error(lout)));
-    Twin ldin = h.uniform(FP32, -1, 1, ROWS, C);
-    Twin ldw = h.uniform(FP32, -1, 1, outDim, C);
-    Twin ldb = h.uniform(FP32, -1, 1, outDim);
-    Twin ldout = h.uniform(FP32, -1, 1, ROWS, outDim);
-    both(
-        s ->
-            backendOf(h, s)
-                .linearBackward(
-                    s.of(ldin),
-                    s.of(ldw),
-                    s.of(ldb),
-                    s.of(ldout),
-                    s.of(in),
-                    s.of(lw),
-                    ROWS,
-                    C,
-                    outDim));
-    rows.add(fp32("linearBackward", worst(h, ldin, ldw, ldb)));
+    double[] lin = linear(h, in, 3 * C);
+    rows.add(fp32("linearForward", lin[0]));
+    rows.add(fp32("linearBackward", lin[1]));
 
     int n = ROWS * C;
     for (Activation f : Activation.values()) {
@@ -369,21 +302,58 @@ public final class KernelParitySection implements CheckSection {
   }
 
   private static void attention(ParityHarness h, List<Row> rows) {
-    Twin qkv = h.uniform(FP32, -1, 1, B, T, 3 * C);
-    Twin out = h.constant(FP32, 0, B, T, C);
-    Twin preatt = h.constant(FP32, 0, B, NH, T, T);
-    Twin att = h.constant(FP32, 0, B, NH, T, T);
+    double[] e = attention(h, B, T, C, NH, true);
+    rows.add(fp32("attentionForward", e[0]));
+    rows.add(fp32("attentionBackward", e[1]));
+  }
+
+  /**
+   * linearForward (with a bias) then linearBackward of a (ROWS, C) input to outDim outputs on both
+   * sides; returns the forward's and the backward's worst relative errors.
+   */
+  private static double[] linear(ParityHarness h, Twin in, int outDim) {
+    Twin w = h.uniform(FP32, -0.1f, 0.1f, outDim, C);
+    Twin bias = h.uniform(FP32, -0.1f, 0.1f, outDim);
+    Twin out = h.constant(FP32, 0, ROWS, outDim);
     both(
         s ->
             backendOf(h, s)
-                .attentionForward(s.of(out), s.of(preatt), s.of(att), s.of(qkv), B, T, C, NH));
-    // Scores above the diagonal are masked: only the causal part of preatt is defined.
-    double pre = h.error(preatt, i -> i % T <= (i / T) % T);
-    rows.add(fp32("attentionForward", Math.max(pre, worst(h, out, att))));
-    Twin dqkv = h.uniform(FP32, -1, 1, B, T, 3 * C);
-    Twin dpre = h.constant(FP32, 0, B, NH, T, T);
-    Twin datt = h.constant(FP32, 0, B, NH, T, T);
-    Twin dout = h.uniform(FP32, -1, 1, B, T, C);
+                .linearForward(s.of(out), s.of(in), s.of(w), s.of(bias), ROWS, C, outDim));
+    Twin din = h.uniform(FP32, -1, 1, ROWS, C);
+    Twin dw = h.uniform(FP32, -1, 1, outDim, C);
+    Twin db = h.uniform(FP32, -1, 1, outDim);
+    Twin dout = h.uniform(FP32, -1, 1, ROWS, outDim);
+    both(
+        s ->
+            backendOf(h, s)
+                .linearBackward(
+                    s.of(din), s.of(dw), s.of(db), s.of(dout), s.of(in), s.of(w), ROWS, C, outDim));
+    return new double[] {h.error(out), worst(h, din, dw, db)};
+  }
+
+  /**
+   * Causal attention forward and backward at (b, t, c, nh) on both sides; returns the forward's and
+   * the backward's worst relative errors. With {@code scores} the forward's probabilities and
+   * (causal) pre-softmax scores count too: only the FP32 path keeps them as FP32 matrices.
+   */
+  private static double[] attention(ParityHarness h, int b, int t, int c, int nh, boolean scores) {
+    Twin qkv = h.uniform(FP32, -1, 1, b, t, 3 * c);
+    Twin out = h.constant(FP32, 0, b, t, c);
+    Twin preatt = h.constant(FP32, 0, b, nh, t, t);
+    Twin att = h.constant(FP32, 0, b, nh, t, t);
+    both(
+        s ->
+            backendOf(h, s)
+                .attentionForward(s.of(out), s.of(preatt), s.of(att), s.of(qkv), b, t, c, nh));
+    double fwd = h.error(out);
+    if (scores) {
+      // Scores above the diagonal are masked: only the causal part of preatt is defined.
+      fwd = Math.max(fwd, Math.max(h.error(att), h.error(preatt, i -> i % t <= (i / t) % t)));
+    }
+    Twin dqkv = h.uniform(FP32, -1, 1, b, t, 3 * c);
+    Twin dpre = h.constant(FP32, 0, b, nh, t, t);
+    Twin datt = h.constant(FP32, 0, b, nh, t, t);
+    Twin dout = h.uniform(FP32, -1, 1, b, t, c);
     both(
         s ->
             backendOf(h, s)
@@ -394,11 +364,11 @@ public final class KernelParitySection implements CheckSection {
                     s.of(dout),
                     s.of(qkv),
                     s.of(att),
-                    B,
-                    T,
-                    C,
-                    NH));
-    rows.add(fp32("attentionBackward", h.error(dqkv)));
+                    b,
+                    t,
+                    c,
+                    nh));
+    return new double[] {fwd, h.error(dqkv)};
   }
 
   private static void losses(ParityHarness h, List<Row> rows) {

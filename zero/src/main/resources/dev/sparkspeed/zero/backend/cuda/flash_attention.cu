@@ -91,6 +91,22 @@ __device__ __forceinline__ void acc_to_a(unsigned* a, const float* lo, const flo
 }
 
 #define FA_THREADS 128
+// Where a thread works: the block's sequence b and head h (grid y is b·NH + h), and its warp, row
+// group g and column pair c in the mma fragments.
+struct FaPlace {
+  int b, h, warp, g, c;
+};
+
+__device__ __forceinline__ FaPlace fa_place(int NH) {
+  FaPlace p;
+  p.b = blockIdx.y / NH;
+  p.h = blockIdx.y % NH;
+  p.warp = threadIdx.x >> 5;
+  p.g = (threadIdx.x & 31) >> 2;
+  p.c = threadIdx.x & 3;
+  return p;
+}
+
 #define FA_CHUNKS (FA_TILE * FA_HS / 8 / FA_THREADS)  // 16-byte chunks per thread and tile
 
 // Starts copying a 64 × 64 BF16 block (row stride rs in elements, rows 16-byte aligned) into a
@@ -130,12 +146,8 @@ extern "C" __global__ void __launch_bounds__(FA_THREADS)
   __shared__ __align__(16) unsigned short vbuf[2][FA_TILE * FA_LD];
   int qt = gridDim.x - 1 - blockIdx.x;  // longest rows first
   int bh = blockIdx.y;
-  int b = bh / NH;
-  int h = bh % NH;
-  int warp = threadIdx.x >> 5;
-  int lane = threadIdx.x & 31;
-  int g = lane >> 2;
-  int c = lane & 3;
+  FaPlace at = fa_place(NH);
+  int b = at.b, h = at.h, warp = at.warp, g = at.g, c = at.c;
   long long rs = 3LL * C;
   const unsigned short* seq = qkv + (long long)b * T * rs;
   int q0 = qt * FA_TILE + warp * 16;
@@ -273,12 +285,8 @@ extern "C" __global__ void __launch_bounds__(FA_THREADS)
   __shared__ float delta_s[FA_TILE];
   int kt = blockIdx.x;
   int bh = blockIdx.y;
-  int b = bh / NH;
-  int h = bh % NH;
-  int warp = threadIdx.x >> 5;
-  int lane = threadIdx.x & 31;
-  int g = lane >> 2;
-  int c = lane & 3;
+  FaPlace at = fa_place(NH);
+  int b = at.b, h = at.h, warp = at.warp, g = at.g, c = at.c;
   long long rs = 3LL * C;
   const unsigned short* seq = qkv + (long long)b * T * rs;
   const unsigned short* dseq = dout16 + (long long)b * T * C;

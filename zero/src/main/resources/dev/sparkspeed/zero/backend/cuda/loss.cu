@@ -1,6 +1,22 @@
 // Softmax cross-entropy, one block per row. logits and probs are (rows, Vp) of which the first V
 // columns are real classes; the padding columns get probability 0 and no gradient.
 
+// losses[row] from the row's softmax statistics (maximum m, sum of exp(x - m)); an ignored row
+// costs 0, and an out-of-range label gives a NaN loss, which makes the bad batch visible instead
+// of reading garbage.
+__device__ __forceinline__ void store_row_loss(float* losses, int row, const int* targets,
+                                               const float* x, float m, float sum, int V,
+                                               int ignore_index) {
+  int target = targets[row];
+  if (target == ignore_index) {
+    losses[row] = 0.f;
+  } else if (target < 0 || target >= V) {
+    losses[row] = __uint_as_float(0x7fc00000u);
+  } else {
+    losses[row] = logf(sum) + m - x[target];
+  }
+}
+
 extern "C" __global__ void crossentropy_forward_kernel(float* losses, float* probs,
                                                        const float* logits, const int* targets,
                                                        int rows, int V, int Vp, int ignore_index) {
@@ -17,17 +33,7 @@ extern "C" __global__ void crossentropy_forward_kernel(float* losses, float* pro
   sum = block_sum(sum, scratch);
   float inv = 1.0f / sum;
   for (int i = threadIdx.x; i < Vp; i += blockDim.x) p[i] = i < V ? expf(x[i] - m) * inv : 0.f;
-  if (threadIdx.x == 0) {
-    int target = targets[row];
-    if (target == ignore_index) {
-      losses[row] = 0.f;
-    } else if (target < 0 || target >= V) {
-      // Out-of-range label: a NaN loss makes the bad batch visible instead of reading garbage.
-      losses[row] = __uint_as_float(0x7fc00000u);
-    } else {
-      losses[row] = logf(sum) + m - x[target];
-    }
-  }
+  if (threadIdx.x == 0) store_row_loss(losses, row, targets, x, m, sum, V, ignore_index);
 }
 
 // dlogits[i] += (probs[i] - [i == target]) * dloss for i < V, skipping ignored rows.

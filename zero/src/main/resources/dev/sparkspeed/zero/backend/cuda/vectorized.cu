@@ -182,14 +182,7 @@ extern "C" __global__ void crossentropy_forward4_kernel(float* losses, float4* p
     p[i] = o;
   }
   if (threadIdx.x == 0) {
-    int target = targets[row];
-    if (target == ignore_index) {
-      losses[row] = 0.f;
-    } else if (target < 0 || target >= V) {
-      losses[row] = __uint_as_float(0x7fc00000u);
-    } else {
-      losses[row] = logf(sum) + gm - ((const float*)x)[target];
-    }
+    store_row_loss(losses, row, targets, (const float*)x, gm, sum, V, ignore_index);
   }
 }
 
