@@ -68,6 +68,19 @@ public interface Backend extends AutoCloseable {
     return false;
   }
 
+  /**
+   * A hint for a backend that rounds GEMM operands to 16 bits: {@code t} (FP32) will be read as an
+   * operand again, unchanged, until {@link #releaseHalfCopy}, so the backend may round it once and
+   * keep the copy. {@code rounded}, when not null, already holds t's values rounded to 16 bits (a
+   * model's BF16 parameters beside their FP32 working copy) and may serve as that copy. Calling it
+   * again for the same tensor replaces the copy (t was rewritten). The caller must not write t
+   * before releasing it. No-op by default.
+   */
+  default void keepHalfCopy(Tensor t, Tensor rounded) {}
+
+  /** Ends a {@link #keepHalfCopy}: t may change again. No-op by default. */
+  default void releaseHalfCopy(Tensor t) {}
+
   /** Waits until all queued work on this backend is done (a no-op on the CPU). */
   void synchronize();
 

@@ -140,6 +140,16 @@ public final class TimedBackend implements Backend {
   }
 
   @Override
+  public void keepHalfCopy(Tensor t, Tensor rounded) {
+    inner.keepHalfCopy(t, rounded);
+  }
+
+  @Override
+  public void releaseHalfCopy(Tensor t) {
+    inner.releaseHalfCopy(t);
+  }
+
+  @Override
   public void synchronize() {
     inner.synchronize();
   }

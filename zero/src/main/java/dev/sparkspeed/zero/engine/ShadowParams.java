@@ -28,6 +28,8 @@ final class ShadowParams implements ParamStore {
   public Tensor acquire(String group) {
     if (stale) {
       backend.copy(shadow, full16);
+      // The 16-bit parameters are the shadow's values rounded: GEMMs may read them directly.
+      backend.keepHalfCopy(shadow, full16);
       stale = false;
     }
     return shadow.view(groups.from(group), Math.toIntExact(groups.size(group)));
@@ -41,11 +43,15 @@ final class ShadowParams implements ParamStore {
 
   @Override
   public void invalidate() {
+    if (!stale) {
+      backend.releaseHalfCopy(shadow);
+    }
     stale = true;
   }
 
   @Override
   public void close() {
+    invalidate();
     backend.free(shadow);
   }
 }

@@ -269,6 +269,7 @@ public final class Gpt2Model implements Model {
           w(ws, h + ".ln_1.bias"),
           bt,
           c);
+      be.keepHalfCopy(a.ln1, null);
       be.linearForward(
           a.qkv,
           a.ln1,
@@ -277,7 +278,9 @@ public final class Gpt2Model implements Model {
           bt,
           c,
           3 * c);
+      be.keepHalfCopy(a.qkv, null);
       be.attentionForward(a.atty, a.preatt, a.att, a.qkv, b, t, c, nh);
+      be.keepHalfCopy(a.atty, null);
       be.linearForward(
           a.attproj,
           a.atty,
@@ -296,9 +299,11 @@ public final class Gpt2Model implements Model {
           w(ws, h + ".ln_2.bias"),
           bt,
           c);
+      be.keepHalfCopy(a.ln2, null);
       be.linearForward(
           a.fch, a.ln2, w(ws, h + ".mlp.c_fc.weight"), w(ws, h + ".mlp.c_fc.bias"), bt, c, 4 * c);
       be.activationForward(Activation.GELU, a.fchGelu, a.fch, bt * 4 * c);
+      be.keepHalfCopy(a.fchGelu, null);
       be.linearForward(
           a.fcproj,
           a.fchGelu,
@@ -315,6 +320,7 @@ public final class Gpt2Model implements Model {
     be.layerNormForward(
         lnf, lnfMean, lnfRstd, residual, w(ws, "ln_f.weight"), w(ws, "ln_f.bias"), bt, c);
     ws.endForward("ln_f");
+    be.keepHalfCopy(lnf, null);
     ws.beginForward("embed");
     be.linearForward(logits, lnf, w(ws, "wte.weight"), null, bt, c, cfg.paddedVocabSize());
     ws.endForward("embed");
@@ -388,6 +394,7 @@ public final class Gpt2Model implements Model {
         bt,
         c,
         cfg.paddedVocabSize());
+    be.releaseHalfCopy(lnf);
     Tensor lastResidual = cfg.nLayer() == 0 ? encoded : layers[cfg.nLayer() - 1].res3;
     Tensor dlastResidual = cfg.nLayer() == 0 ? dencoded : dlayers[cfg.nLayer() - 1].res3;
     ws.beginBackward("ln_f");
@@ -421,6 +428,7 @@ public final class Gpt2Model implements Model {
           bt,
           4 * c,
           c);
+      be.releaseHalfCopy(a.fchGelu);
       be.activationBackward(Activation.GELU, d.fch, a.fch, d.fchGelu, bt * 4 * c);
       be.linearBackward(
           d.ln2,
@@ -432,6 +440,7 @@ public final class Gpt2Model implements Model {
           bt,
           c,
           4 * c);
+      be.releaseHalfCopy(a.ln2);
       be.layerNormBackward(
           d.res2,
           dw(ws, h + ".ln_2.weight"),
@@ -454,7 +463,9 @@ public final class Gpt2Model implements Model {
           bt,
           c,
           c);
+      be.releaseHalfCopy(a.atty);
       be.attentionBackward(d.qkv, dpreatt, datt, d.atty, a.qkv, a.att, b, t, c, nh);
+      be.releaseHalfCopy(a.qkv);
       be.linearBackward(
           d.ln1,
           dw(ws, h + ".attn.c_attn.weight"),
@@ -465,6 +476,7 @@ public final class Gpt2Model implements Model {
           bt,
           c,
           3 * c);
+      be.releaseHalfCopy(a.ln1);
       be.layerNormBackward(
           dresidual,
           dw(ws, h + ".ln_1.weight"),

@@ -69,7 +69,7 @@ final class CudaAttention {
 
   private void flashForward(long pout, long patt, long pqkv, int b, int tt, int c, int nh) {
     long rows = (long) b * nh * tt;
-    long src = half.cast(HalfOperands.FIRST, pqkv, (long) b * tt * 3 * c);
+    long src = half.operandAt(HalfOperands.FIRST, pqkv, (long) b * tt * 3 * c);
     k.launch(
         "flash_attention_forward_kernel",
         tt / FLASH_TILE,
@@ -90,7 +90,7 @@ final class CudaAttention {
       long pdqkv, long pdatt, long pdout, long pqkv, long patt, int b, int tt, int c, int nh) {
     long rows = (long) b * nh * tt;
     long o16 = patt + rows * FP32.bytes();
-    long src = half.cast(HalfOperands.FIRST, pqkv, (long) b * tt * 3 * c);
+    long src = half.operandAt(HalfOperands.FIRST, pqkv, (long) b * tt * 3 * c);
     long gout = half.cast(HalfOperands.SECOND, pdout, (long) b * tt * c);
     k.perRowWarp(
         "flash_attention_delta_kernel",
@@ -127,7 +127,7 @@ final class CudaAttention {
     }
     DType s16 = scoreType();
     int e = s16.bytes();
-    long src = half == null ? pqkv : half.cast(HalfOperands.FIRST, pqkv, qkvSize);
+    long src = half == null ? pqkv : half.operandAt(HalfOperands.FIRST, pqkv, qkvSize);
     float scale = (float) (1.0 / Math.sqrt(hs));
     long tt2 = (long) tt * tt;
     for (int s = 0; s < b; s++) {
@@ -197,7 +197,7 @@ final class CudaAttention {
     DType s16 = scoreType();
     int e = s16.bytes();
     int f = FP32.bytes();
-    long src = half == null ? pqkv : half.cast(HalfOperands.FIRST, pqkv, qkvSize);
+    long src = half == null ? pqkv : half.operandAt(HalfOperands.FIRST, pqkv, qkvSize);
     long gout = half == null ? pdout : half.cast(HalfOperands.SECOND, pdout, outSize);
     float scale = (float) (1.0 / Math.sqrt(hs));
     long tt2 = (long) tt * tt;

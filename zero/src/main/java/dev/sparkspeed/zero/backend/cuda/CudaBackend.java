@@ -158,6 +158,27 @@ public final class CudaBackend implements Backend {
     return true;
   }
 
+  /** Keeps t's 16-bit copy for the layer GEMMs (no-op when they run in FP32). */
+  @Override
+  public void keepHalfCopy(Tensor t, Tensor rounded) {
+    if (half != null) {
+      bind();
+      long n = t.size();
+      long r =
+          rounded != null && rounded.dtype() == half.type()
+              ? tensors.ptr(rounded, half.type(), n, "rounded")
+              : 0;
+      half.keep(tensors.ptr(t, FP32, n, "kept"), n, r);
+    }
+  }
+
+  @Override
+  public void releaseHalfCopy(Tensor t) {
+    if (half != null) {
+      half.release(tensors.ptr(t, FP32, t.size(), "kept"));
+    }
+  }
+
   /**
    * Starts (true) or stops (false) timing every kernel launch and GEMM on the device with events;
    * see {@link #kernelTimes}. Adds no waits between launches.
@@ -216,6 +237,10 @@ public final class CudaBackend implements Backend {
       throw new IllegalArgumentException(t + " was not allocated by " + name);
     }
     bind();
+    if (half != null) {
+      // A copy kept for this memory must not be found by whatever is allocated there next.
+      half.forget(d.address(), d.elements() * d.dtype().bytes());
+    }
     // Queued work may still read the block; the next allocation that reuses it is queued after.
     d.close();
   }

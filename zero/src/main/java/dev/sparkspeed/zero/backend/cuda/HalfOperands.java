@@ -2,6 +2,9 @@ package dev.sparkspeed.zero.backend.cuda;
 
 import dev.sparkspeed.zero.tensor.DType;
 import dev.sparkspeed.zero.tensor.Tensor;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * 16-bit copies of FP32 GEMM operands for the layer GEMMs of a backend opened with {@link
@@ -22,12 +25,20 @@ final class HalfOperands implements AutoCloseable {
   static final int THIRD = 2;
 
   private static final String PURPOSE = "gemm_operands";
+  private static final String KEPT_PURPOSE = "gemm_operands_kept";
 
   private final DType type;
   private final DeviceMemoryPool pool;
   private final DeviceTensors tensors;
   private final CudaKernels kernels;
   private final DeviceBuffer[] slots = new DeviceBuffer[3];
+  // Copies kept between keep and release, by the FP32 start address: a view inside a kept range
+  // finds its part of the copy. Buffers stay by address across steps, so a steady state
+  // allocates nothing.
+  private final TreeMap<Long, Kept> kept = new TreeMap<>();
+  private final Map<Long, DeviceBuffer> keptBuffers = new HashMap<>();
+
+  private record Kept(long bytes, long half) {}
 
   HalfOperands(DType type, DeviceMemoryPool pool, DeviceTensors tensors, CudaKernels kernels) {
     if (type != DType.BF16 && type != DType.FP16) {
@@ -52,12 +63,60 @@ final class HalfOperands implements AutoCloseable {
     if (t.dtype() == type) {
       return tensors.ptr(t, type, n, role);
     }
-    return cast(slot, tensors.ptr(t, DType.FP32, n, role), n);
+    return operandAt(slot, tensors.ptr(t, DType.FP32, n, role), n);
+  }
+
+  /** As {@link #operand} for n FP32 values at a device address: the kept copy, else a cast. */
+  long operandAt(int slot, long src, long n) {
+    Map.Entry<Long, Kept> e = kept.floorEntry(src);
+    if (e != null) {
+      long offset = src - e.getKey();
+      if (offset + n * DType.FP32.bytes() <= e.getValue().bytes()) {
+        return e.getValue().half() + offset / DType.FP32.bytes() * type.bytes();
+      }
+    }
+    return cast(slot, src, n);
+  }
+
+  /**
+   * Keeps a 16-bit copy of n FP32 values at {@code src} until {@link #release}: {@code rounded} (a
+   * device address already holding them rounded), or else a copy rounded now.
+   */
+  void keep(long src, long n, long rounded) {
+    long copy = rounded;
+    if (copy == 0) {
+      DeviceBuffer b = keptBuffers.get(src);
+      if (b == null || b.elements() < n) {
+        if (b != null) {
+          b.close();
+        }
+        b = pool.allocate(KEPT_PURPOSE, type, Math.max(1, n));
+        keptBuffers.put(src, b);
+      }
+      copy = b.address();
+      castInto(copy, src, n);
+    }
+    kept.put(src, new Kept(n * DType.FP32.bytes(), copy));
+  }
+
+  /** Forgets every copy kept for FP32 memory in [start, start + bytes) (the memory is freed). */
+  void forget(long start, long bytes) {
+    kept.subMap(start, start + bytes).clear();
+  }
+
+  /** Forgets the copy kept for {@code src}; its buffer stays for the next keep of that address. */
+  void release(long src) {
+    kept.remove(src);
   }
 
   /** Rounds n FP32 values at device address {@code src} into {@code slot}; returns its address. */
   long cast(int slot, long src, long n) {
     long dst = reserve(slot, n);
+    castInto(dst, src, n);
+    return dst;
+  }
+
+  private void castInto(long dst, long src, long n) {
     long wide = CudaKernels.aligned(16, src) && CudaKernels.aligned(8, dst) ? n / 4 : 0;
     kernels.elementwise(
         "cast_f32_to_half4_kernel",
@@ -75,7 +134,6 @@ final class HalfOperands implements AutoCloseable {
             .ptr(src + done * DType.FP32.bytes())
             .i32(typeCode(DType.FP32))
             .i64(rest));
-    return dst;
   }
 
   private long reserve(int slot, long n) {
@@ -107,6 +165,9 @@ final class HalfOperands implements AutoCloseable {
   /** Returns the slots to the pool; the pool's own close then finds no leak. */
   @Override
   public void close() {
+    kept.clear();
+    keptBuffers.values().forEach(DeviceBuffer::close);
+    keptBuffers.clear();
     for (int i = 0; i < slots.length; i++) {
       if (slots[i] != null) {
         slots[i].close();
