@@ -124,7 +124,7 @@ final class Cublas implements AutoCloseable {
     };
   }
 
-  private static void check(int status, String call) {
+  static void check(int status, String call) {
     if (status != CUBLAS_STATUS_SUCCESS) {
       throw new CudaException(call + " failed: " + cublasGetStatusName(status).getString());
     }

@@ -80,6 +80,7 @@ public final class CudaBackend implements Backend {
   private final PinnedStaging staging;
   private final CudaKernels kernels;
   private final Cublas cublas;
+  private final CublasLt lt; // fused bias epilogues of the 16-bit layer GEMMs; null in FP32
   private final CudaGemm gemm;
   private final CudaLayers layers;
   private final CudaAttention attention;
@@ -109,7 +110,8 @@ public final class CudaBackend implements Backend {
         options.layerGemm() == FP32
             ? null
             : new HalfOperands(options.layerGemm(), pool, tensors, kernels);
-    this.layers = new CudaLayers(kernels, gemm, tensors, sms, half);
+    this.lt = half == null ? null : new CublasLt(stream, pool);
+    this.layers = new CudaLayers(kernels, gemm, tensors, sms, half, lt);
     this.attention = new CudaAttention(kernels, gemm, tensors, half, computeCapability);
     this.vectors = new CudaVectorOps(kernels, tensors, staging, stream);
   }
@@ -562,6 +564,9 @@ public final class CudaBackend implements Backend {
       Cuda.synchronize(stream);
       if (half != null) {
         half.close();
+      }
+      if (lt != null) {
+        lt.close();
       }
       pool.close();
     } finally {

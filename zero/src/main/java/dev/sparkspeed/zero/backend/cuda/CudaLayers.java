@@ -20,13 +20,16 @@ final class CudaLayers {
   private final DeviceTensors t;
   private final int multiprocessors;
   private final HalfOperands half; // null: FP32 GEMMs
+  private final CublasLt lt; // null: no fused epilogues (FP32 GEMMs)
 
   CudaLayers(
       CudaKernels kernels,
       CudaGemm gemm,
       DeviceTensors tensors,
       int multiprocessors,
-      HalfOperands half) {
+      HalfOperands half,
+      CublasLt lt) {
+    this.lt = lt;
     this.k = kernels;
     this.gemm = gemm;
     this.t = tensors;
@@ -140,6 +143,18 @@ final class CudaLayers {
       long pout = t.ptr(out, FP32, (long) rows * outDim, "out");
       long pin = half.operand(HalfOperands.FIRST, in, (long) rows * inDim, "in");
       long pw = half.operand(HalfOperands.SECOND, w, (long) outDim * inDim, "weight");
+      if (bias != null && lt != null) {
+        long pbias = t.ptr(bias, FP32, outDim, "bias");
+        GemmMapping.Call call =
+            GemmMapping.rowMajor(false, true, rows, outDim, inDim, inDim, inDim, outDim);
+        k.timer().begin("gemm+bias " + call);
+        boolean fused =
+            lt.matmul(call, half.type(), 1f, pw, pin, 0f, pout, CublasLt.Epilogue.BIAS, pbias);
+        k.timer().end();
+        if (fused) {
+          return;
+        }
+      }
       gemm.raw(
           false,
           true,
@@ -197,12 +212,13 @@ final class CudaLayers {
       int rows,
       int inDim,
       int outDim) {
+    boolean biasDone = false;
     if (half != null) {
-      linearBackwardHalf(din, dw, dout, in, w, rows, inDim, outDim);
+      biasDone = linearBackwardHalf(din, dw, db, dout, in, w, rows, inDim, outDim);
     } else {
       linearBackwardFp32(din, dw, dout, in, w, rows, inDim, outDim);
     }
-    if (db != null) {
+    if (db != null && !biasDone) {
       columnSum(db, dout, rows, outDim);
     }
   }
@@ -220,9 +236,21 @@ final class CudaLayers {
         true, false, outDim, inDim, rows, 1f, dout, outDim, 0, in, inDim, 0, 1f, dw, inDim, 0, 1);
   }
 
-  /** As the FP32 path with every GEMM operand rounded to 16 bits; gradients accumulate in FP32. */
-  private void linearBackwardHalf(
-      Tensor din, Tensor dw, Tensor dout, Tensor in, Tensor w, int rows, int inDim, int outDim) {
+  /**
+   * As the FP32 path with every GEMM operand rounded to 16 bits; gradients accumulate in FP32. With
+   * cuBLASLt the bias gradient comes out of the weight gradient's GEMM (summed from the same 16-bit
+   * dout); returns whether it did.
+   */
+  private boolean linearBackwardHalf(
+      Tensor din,
+      Tensor dw,
+      Tensor db,
+      Tensor dout,
+      Tensor in,
+      Tensor w,
+      int rows,
+      int inDim,
+      int outDim) {
     DType h = half.type();
     long pdw = t.ptr(dw, FP32, (long) outDim * inDim, "dweight");
     long pdout = half.operand(HalfOperands.FIRST, dout, (long) rows * outDim, "dout");
@@ -234,9 +262,26 @@ final class CudaLayers {
           1, h, FP32);
     }
     long pin = half.operand(HalfOperands.THIRD, in, (long) rows * inDim, "in");
+    if (db != null && lt != null) {
+      long scratch = lt.biasGradientScratch(outDim);
+      GemmMapping.Call call =
+          GemmMapping.rowMajor(true, false, outDim, inDim, rows, outDim, inDim, inDim);
+      k.timer().begin("gemm+dbias " + call);
+      boolean fused =
+          lt.matmul(call, h, 1f, pin, pdout, 1f, pdw, CublasLt.Epilogue.BIAS_GRADIENT_B, scratch);
+      k.timer().end();
+      if (fused) {
+        k.elementwise(
+            "axpy_kernel",
+            outDim,
+            k.args().ptr(t.ptr(db, FP32, outDim, "dbias")).ptr(scratch).i64(outDim).f32(1f));
+        return true;
+      }
+    }
     gemm.raw(
         true, false, outDim, inDim, rows, 1f, pdout, outDim, 0, pin, inDim, 0, 1f, pdw, inDim, 0, 1,
         h, FP32);
+    return false;
   }
 
   /** sums (cols) += column sums of x (rows, cols). */
