@@ -373,6 +373,26 @@ public final class TimedBackend implements Backend {
   }
 
   @Override
+  public double adamWAndClear(
+      Tensor param,
+      Tensor grad,
+      Tensor m,
+      Tensor v,
+      float lr,
+      float beta1,
+      float beta2,
+      float eps,
+      float weightDecay,
+      float gradScale,
+      int step) {
+    long t0 = System.nanoTime();
+    double r =
+        inner.adamWAndClear(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, gradScale, step);
+    add(OPTIMIZER, t0);
+    return r;
+  }
+
+  @Override
   public void close() {
     inner.close();
   }

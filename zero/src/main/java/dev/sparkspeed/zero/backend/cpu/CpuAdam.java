@@ -45,42 +45,119 @@ final class CpuAdam {
         n,
         CpuVectorOps.GRAIN,
         (lo, hi) ->
-            update(p, g, mb, vb, lo, hi, lr, beta1, beta2, eps, weightDecay, gradScale, bc1, bc2));
+            new Staging(false)
+                .update(
+                    p, g, mb, vb, lo, hi, lr, beta1, beta2, eps, weightDecay, gradScale, bc1, bc2));
   }
 
   /**
-   * Updates [lo, hi) in chunks staged through heap arrays (see {@link CpuVectorOps#CHUNK}), so the
-   * update stays bound by memory rather than by scalar arithmetic.
+   * adamW, and grad set to 0 in the same pass; returns Σ grad² as read. The sum is formed per block
+   * of {@link CpuVectorOps#SUM_BLOCK} elements and the blocks added in order, as in {@link
+   * CpuVectorOps#sumOfSquares}, so it does not depend on the number of threads.
    */
-  private static void update(
-      FloatBuffer p,
-      FloatBuffer g,
-      FloatBuffer mb,
-      FloatBuffer vb,
-      int lo,
-      int hi,
+  double adamWAndClear(
+      Tensor param,
+      Tensor grad,
+      Tensor m,
+      Tensor v,
       float lr,
       float beta1,
       float beta2,
       float eps,
       float weightDecay,
       float gradScale,
-      float bc1,
-      float bc2) {
-    float[] pa = new float[CpuVectorOps.CHUNK];
-    float[] ga = new float[CpuVectorOps.CHUNK];
-    float[] ma = new float[CpuVectorOps.CHUNK];
-    float[] va = new float[CpuVectorOps.CHUNK];
-    for (int start = lo; start < hi; start += CpuVectorOps.CHUNK) {
-      int len = Math.min(CpuVectorOps.CHUNK, hi - start);
-      p.get(start, pa, 0, len);
-      g.get(start, ga, 0, len);
-      mb.get(start, ma, 0, len);
-      vb.get(start, va, 0, len);
-      step(pa, ga, ma, va, len, lr, beta1, beta2, eps, weightDecay, gradScale, bc1, bc2);
-      p.put(start, pa, 0, len);
-      mb.put(start, ma, 0, len);
-      vb.put(start, va, 0, len);
+      int step) {
+    checkStep(step);
+    int n = param.intSize();
+    FloatBuffer p = Operands.f32(param, n, "adamW param");
+    FloatBuffer g = Operands.f32(grad, n, "adamW grad");
+    FloatBuffer mb = Operands.f32(m, n, "adamW m");
+    FloatBuffer vb = Operands.f32(v, n, "adamW v");
+    float bc1 = (float) (1.0 - Math.pow(beta1, step));
+    float bc2 = (float) (1.0 - Math.pow(beta2, step));
+    int block = CpuVectorOps.SUM_BLOCK;
+    int blocks = (n + block - 1) / block;
+    double[] partial = new double[blocks];
+    threads.forRange(
+        blocks,
+        Math.max(1, CpuVectorOps.GRAIN / block),
+        (lo, hi) -> {
+          Staging s = new Staging(true);
+          for (int b = lo; b < hi; b++) {
+            int start = b * block;
+            partial[b] =
+                s.update(
+                    p,
+                    g,
+                    mb,
+                    vb,
+                    start,
+                    Math.min(n, start + block),
+                    lr,
+                    beta1,
+                    beta2,
+                    eps,
+                    weightDecay,
+                    gradScale,
+                    bc1,
+                    bc2);
+          }
+        });
+    double sum = 0;
+    for (double x : partial) {
+      sum += x;
+    }
+    return sum;
+  }
+
+  /**
+   * Heap arrays one thread stages chunks through (see {@link CpuVectorOps#CHUNK}), so the update
+   * stays bound by memory rather than by per-element buffer checks.
+   */
+  private static final class Staging {
+    final float[] pa = new float[CpuVectorOps.CHUNK];
+    final float[] ga = new float[CpuVectorOps.CHUNK];
+    final float[] ma = new float[CpuVectorOps.CHUNK];
+    final float[] va = new float[CpuVectorOps.CHUNK];
+    final float[] zeros;
+
+    Staging(boolean clear) {
+      zeros = clear ? new float[CpuVectorOps.CHUNK] : null;
+    }
+
+    /** Updates [lo, hi); when clearing, zeroes the gradient and returns Σ grad², else 0. */
+    double update(
+        FloatBuffer p,
+        FloatBuffer g,
+        FloatBuffer mb,
+        FloatBuffer vb,
+        int lo,
+        int hi,
+        float lr,
+        float beta1,
+        float beta2,
+        float eps,
+        float weightDecay,
+        float gradScale,
+        float bc1,
+        float bc2) {
+      double sumsq = 0;
+      for (int start = lo; start < hi; start += CpuVectorOps.CHUNK) {
+        int len = Math.min(CpuVectorOps.CHUNK, hi - start);
+        p.get(start, pa, 0, len);
+        g.get(start, ga, 0, len);
+        mb.get(start, ma, 0, len);
+        vb.get(start, va, 0, len);
+        if (zeros != null) {
+          sumsq += CpuVectorOps.squares(ga, len);
+          g.put(start, zeros, 0, len);
+        }
+        step(pa, ga, ma, va, len, lr, beta1, beta2, eps, weightDecay, gradScale, bc1, bc2);
+        p.put(start, pa, 0, len);
+        mb.put(start, ma, 0, len);
+        vb.put(start, va, 0, len);
+      }
+      return sumsq;
     }
   }
 

@@ -15,7 +15,7 @@ final class CpuVectorOps {
    * Sums are formed per block of this many elements and then added in block order, so the result
    * does not depend on how many threads ran.
    */
-  private static final int SUM_BLOCK = 1 << 16;
+  static final int SUM_BLOCK = 1 << 16;
 
   private final CpuThreads threads;
 
@@ -205,7 +205,7 @@ final class CpuVectorOps {
   }
 
   /** Four independent sums hide the add latency; their order is fixed, so results repeat. */
-  private static double squares(float[] x, int n) {
+  static double squares(float[] x, int n) {
     double s0 = 0;
     double s1 = 0;
     double s2 = 0;
