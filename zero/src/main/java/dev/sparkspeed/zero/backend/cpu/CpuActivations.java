@@ -126,8 +126,16 @@ final class CpuActivations {
         n,
         CpuVectorOps.GRAIN,
         (lo, hi) -> {
-          for (int i = lo; i < hi; i++) {
-            o.put(i, x.get(i) + y.get(i));
+          float[] xa = new float[Math.min(CpuVectorOps.CHUNK, hi - lo)];
+          float[] ya = new float[xa.length];
+          for (int start = lo; start < hi; start += xa.length) {
+            int len = Math.min(xa.length, hi - start);
+            x.get(start, xa, 0, len);
+            y.get(start, ya, 0, len);
+            for (int i = 0; i < len; i++) {
+              xa[i] += ya[i];
+            }
+            o.put(start, xa, 0, len);
           }
         });
   }
@@ -140,10 +148,20 @@ final class CpuActivations {
         n,
         CpuVectorOps.GRAIN,
         (lo, hi) -> {
-          for (int i = lo; i < hi; i++) {
-            float v = g.get(i);
-            dx.put(i, dx.get(i) + v);
-            dy.put(i, dy.get(i) + v);
+          float[] ga = new float[Math.min(CpuVectorOps.CHUNK, hi - lo)];
+          float[] xa = new float[ga.length];
+          float[] ya = new float[ga.length];
+          for (int start = lo; start < hi; start += ga.length) {
+            int len = Math.min(ga.length, hi - start);
+            g.get(start, ga, 0, len);
+            dx.get(start, xa, 0, len);
+            dy.get(start, ya, 0, len);
+            for (int i = 0; i < len; i++) {
+              xa[i] += ga[i];
+              ya[i] += ga[i];
+            }
+            dx.put(start, xa, 0, len);
+            dy.put(start, ya, 0, len);
           }
         });
   }
