@@ -39,15 +39,30 @@ final class CpuAdam {
     FloatBuffer g = Operands.f32(grad, n, "adamW grad");
     FloatBuffer mb = Operands.f32(m, n, "adamW m");
     FloatBuffer vb = Operands.f32(v, n, "adamW v");
-    float bc1 = (float) (1.0 - Math.pow(beta1, step));
-    float bc2 = (float) (1.0 - Math.pow(beta2, step));
+    // Bias corrections as factors: m/(1 − β1^t) and √(v/(1 − β2^t)) = √v·(1 − β2^t)^−½ leave one
+    // square root and one division per element, the loop's costliest operations.
+    float invBc1 = (float) (1.0 / (1.0 - Math.pow(beta1, step)));
+    float invSqrtBc2 = (float) (1.0 / Math.sqrt(1.0 - Math.pow(beta2, step)));
     threads.forRange(
         n,
         CpuVectorOps.GRAIN,
         (lo, hi) ->
             new Staging(false)
                 .update(
-                    p, g, mb, vb, lo, hi, lr, beta1, beta2, eps, weightDecay, gradScale, bc1, bc2));
+                    p,
+                    g,
+                    mb,
+                    vb,
+                    lo,
+                    hi,
+                    lr,
+                    beta1,
+                    beta2,
+                    eps,
+                    weightDecay,
+                    gradScale,
+                    invBc1,
+                    invSqrtBc2));
   }
 
   /**
@@ -73,8 +88,10 @@ final class CpuAdam {
     FloatBuffer g = Operands.f32(grad, n, "adamW grad");
     FloatBuffer mb = Operands.f32(m, n, "adamW m");
     FloatBuffer vb = Operands.f32(v, n, "adamW v");
-    float bc1 = (float) (1.0 - Math.pow(beta1, step));
-    float bc2 = (float) (1.0 - Math.pow(beta2, step));
+    // Bias corrections as factors: m/(1 − β1^t) and √(v/(1 − β2^t)) = √v·(1 − β2^t)^−½ leave one
+    // square root and one division per element, the loop's costliest operations.
+    float invBc1 = (float) (1.0 / (1.0 - Math.pow(beta1, step)));
+    float invSqrtBc2 = (float) (1.0 / Math.sqrt(1.0 - Math.pow(beta2, step)));
     int block = CpuVectorOps.SUM_BLOCK;
     int blocks = (n + block - 1) / block;
     double[] partial = new double[blocks];
@@ -99,8 +116,8 @@ final class CpuAdam {
                     eps,
                     weightDecay,
                     gradScale,
-                    bc1,
-                    bc2);
+                    invBc1,
+                    invSqrtBc2);
           }
         });
     double sum = 0;
@@ -139,8 +156,8 @@ final class CpuAdam {
         float eps,
         float weightDecay,
         float gradScale,
-        float bc1,
-        float bc2) {
+        float invBc1,
+        float invSqrtBc2) {
       double sumsq = 0;
       for (int start = lo; start < hi; start += CpuVectorOps.CHUNK) {
         int len = Math.min(CpuVectorOps.CHUNK, hi - start);
@@ -152,7 +169,8 @@ final class CpuAdam {
           sumsq += CpuVectorOps.squares(ga, len);
           g.put(start, zeros, 0, len);
         }
-        step(pa, ga, ma, va, len, lr, beta1, beta2, eps, weightDecay, gradScale, bc1, bc2);
+        step(
+            pa, ga, ma, va, len, lr, beta1, beta2, eps, weightDecay, gradScale, invBc1, invSqrtBc2);
         p.put(start, pa, 0, len);
         mb.put(start, ma, 0, len);
         vb.put(start, va, 0, len);
@@ -173,8 +191,8 @@ final class CpuAdam {
       float eps,
       float weightDecay,
       float gradScale,
-      float bc1,
-      float bc2) {
+      float invBc1,
+      float invSqrtBc2) {
     float oneMinusBeta1 = 1f - beta1;
     float oneMinusBeta2 = 1f - beta2;
     for (int i = 0; i < len; i++) {
@@ -185,7 +203,8 @@ final class CpuAdam {
       v[i] = vi;
       float pi = p[i];
       // Decoupled weight decay: the parameter shrinks by lr·weightDecay·p, apart from the moments.
-      p[i] = pi - lr * ((mi / bc1) / ((float) Math.sqrt(vi / bc2) + eps) + weightDecay * pi);
+      p[i] =
+          pi - lr * ((mi * invBc1) / ((float) Math.sqrt(vi) * invSqrtBc2 + eps) + weightDecay * pi);
     }
   }
 }
