@@ -90,7 +90,7 @@ class FusedOptimizerStepTest {
     for (int k = 0; k < STEPS; k++) {
       double ref = separate.norms()[k];
       assertTrue(ref > 0 && Double.isFinite(ref), "norm " + k + " is " + ref);
-      assertEquals(ref, fused.norms()[k], 1e-9 * ref, "gradient norm of step " + k);
+      assertEquals(ref, fused.norms()[k], 1e-6 * ref, "gradient norm of step " + k);
     }
     assertArrayEquals(separate.params(), fused.params(), "parameters after " + STEPS + " steps");
   }

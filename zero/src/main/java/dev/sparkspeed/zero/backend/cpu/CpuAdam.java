@@ -2,6 +2,7 @@ package dev.sparkspeed.zero.backend.cpu;
 
 import dev.sparkspeed.zero.tensor.Tensor;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 
 /**
  * AdamW over flat FP32 buffers, split across threads. Memory-bound (it reads param, grad, m, v and
@@ -137,12 +138,18 @@ final class CpuAdam {
     final float[] ma = new float[CpuVectorOps.CHUNK];
     final float[] va = new float[CpuVectorOps.CHUNK];
     final float[] zeros;
+    final float[] squares;
 
     Staging(boolean clear) {
       zeros = clear ? new float[CpuVectorOps.CHUNK] : null;
+      squares = clear ? new float[CpuVectorOps.CHUNK] : null;
     }
 
-    /** Updates [lo, hi); when clearing, zeroes the gradient and returns Σ grad², else 0. */
+    /**
+     * Updates [lo, hi); when clearing, zeroes the gradient and returns Σ grad², else 0. The squares
+     * are added lane by lane into a float array, a loop the JIT vectorizes, and the lanes summed in
+     * double at the end: each lane holds at most (hi − lo)/CHUNK squares, 16 per sum block.
+     */
     double update(
         FloatBuffer p,
         FloatBuffer g,
@@ -158,7 +165,9 @@ final class CpuAdam {
         float gradScale,
         float invBc1,
         float invSqrtBc2) {
-      double sumsq = 0;
+      if (squares != null) {
+        Arrays.fill(squares, 0f);
+      }
       for (int start = lo; start < hi; start += CpuVectorOps.CHUNK) {
         int len = Math.min(CpuVectorOps.CHUNK, hi - start);
         p.get(start, pa, 0, len);
@@ -166,7 +175,9 @@ final class CpuAdam {
         mb.get(start, ma, 0, len);
         vb.get(start, va, 0, len);
         if (zeros != null) {
-          sumsq += CpuVectorOps.squares(ga, len);
+          for (int i = 0; i < len; i++) {
+            squares[i] += ga[i] * ga[i];
+          }
           g.put(start, zeros, 0, len);
         }
         step(
@@ -175,7 +186,7 @@ final class CpuAdam {
         mb.put(start, ma, 0, len);
         vb.put(start, va, 0, len);
       }
-      return sumsq;
+      return squares == null ? 0 : CpuVectorOps.sum(squares, Math.min(CpuVectorOps.CHUNK, hi - lo));
     }
   }
 

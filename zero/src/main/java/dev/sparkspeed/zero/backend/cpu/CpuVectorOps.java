@@ -204,8 +204,27 @@ final class CpuVectorOps {
     return sum;
   }
 
+  /** Σ x[0..n) in double, with four independent sums as in {@link #squares}. */
+  static double sum(float[] x, int n) {
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    int i = 0;
+    for (; i + 3 < n; i += 4) {
+      s0 += x[i];
+      s1 += x[i + 1];
+      s2 += x[i + 2];
+      s3 += x[i + 3];
+    }
+    for (; i < n; i++) {
+      s0 += x[i];
+    }
+    return (s0 + s1) + (s2 + s3);
+  }
+
   /** Four independent sums hide the add latency; their order is fixed, so results repeat. */
-  static double squares(float[] x, int n) {
+  private static double squares(float[] x, int n) {
     double s0 = 0;
     double s1 = 0;
     double s2 = 0;

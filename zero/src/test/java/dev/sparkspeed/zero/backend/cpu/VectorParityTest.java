@@ -199,7 +199,7 @@ class VectorParityTest {
       double sumsq = cpu.adamWAndClear(p, g, m, v, 1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.5f, step);
       double sumsqRef =
           ref.adamWAndClear(pRef, gRef, mRef, vRef, 1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.5f, step);
-      assertEquals(sumsqRef, sumsq, 1e-12 * sumsqRef, "sum of squares, step " + step);
+      assertEquals(sumsqRef, sumsq, 1e-6 * sumsqRef, "sum of squares, step " + step);
       assertEquals(0.0, ref.sumOfSquares(g), "gradient cleared, step " + step);
     }
     assertClose("adamW param", pRef, p, 1e-6);
