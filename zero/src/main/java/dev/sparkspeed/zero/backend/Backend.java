@@ -241,7 +241,7 @@ public interface Backend extends AutoCloseable {
   /**
    * {@link #adamW} that also sets {@code grad} to 0 once read and returns the sum of squares of the
    * gradient as read (before gradScale), in double. A backend may do all three in one pass over the
-   * gradient; this default does them one after another.
+   * gradient (see {@link #fusesAdamWAndClear}); this default does them one after another.
    */
   default double adamWAndClear(
       Tensor param,
@@ -259,6 +259,14 @@ public interface Backend extends AutoCloseable {
     adamW(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, gradScale, step);
     fill(grad, 0f);
     return sumsq;
+  }
+
+  /**
+   * Whether {@link #adamWAndClear} is one pass over the gradient here. Callers choose it over
+   * separate norm, update and clear passes only then; the default answers false.
+   */
+  default boolean fusesAdamWAndClear() {
+    return false;
   }
 
   @Override

@@ -373,6 +373,11 @@ public final class TimedBackend implements Backend {
   }
 
   @Override
+  public boolean fusesAdamWAndClear() {
+    return inner.fusesAdamWAndClear();
+  }
+
+  @Override
   public double adamWAndClear(
       Tensor param,
       Tensor grad,

@@ -173,6 +173,7 @@ public final class ZeroEngine implements AutoCloseable {
     boolean countHere = s.stage() > 0 || comm.rank() == 0;
     if (s.gradientClipping() <= 0
         && s.precision() == Precision.FP32
+        && be.fusesAdamWAndClear()
         && opt.clearsInStep(owned.dtype())) {
       return fusedStep(owned, countHere, lossSum);
     }
@@ -211,10 +212,10 @@ public final class ZeroEngine implements AutoCloseable {
 
   /**
    * The rest of an FP32 step without clipping, where nothing needs the gradient norm before the
-   * update: one optimizer pass updates, sums the squares for the reported norm and clears the
-   * gradients. At stage 0 that pass covers every gradient, so the next step need not clear them
-   * again. There is no overflow check to skip the step with; non-finite gradients fail it instead,
-   * after the update.
+   * update, on a backend that fuses the pass: one optimizer pass updates, sums the squares for the
+   * reported norm and clears the gradients. At stage 0 that pass covers every gradient, so the next
+   * step need not clear them again. There is no overflow check to skip the step with; non-finite
+   * gradients fail it instead, after the update.
    */
   private StepResult fusedStep(Tensor owned, boolean countHere, double lossSum) {
     double lr = s.schedule().lr(appliedSteps);

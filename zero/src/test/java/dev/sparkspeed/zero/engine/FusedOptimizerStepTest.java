@@ -54,6 +54,7 @@ class FusedOptimizerStepTest {
     return RankThreads.run(
             world,
             (be, comm) -> {
+              assertTrue(be.fusesAdamWAndClear(), "the CPU backend fuses the optimizer pass");
               try (Allocator host = new Allocator("test");
                   MlpModel m = new MlpModel(cfg, be, ROWS);
                   ZeroEngine e = new ZeroEngine(m, be, comm, s)) {

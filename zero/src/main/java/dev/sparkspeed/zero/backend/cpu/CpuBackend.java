@@ -334,6 +334,11 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
+  public boolean fusesAdamWAndClear() {
+    return true;
+  }
+
+  @Override
   public double adamWAndClear(
       Tensor param,
       Tensor grad,
