@@ -261,6 +261,37 @@ public interface Backend extends AutoCloseable {
       float gradScale,
       int step);
 
+  /**
+   * {@link #adamW} that also sets {@code grad} to 0 once read and returns the sum of squares of the
+   * gradient as read (before gradScale), in double. A backend may do all three in one pass over the
+   * gradient (see {@link #fusesAdamWAndClear}); this default does them one after another.
+   */
+  default double adamWAndClear(
+      Tensor param,
+      Tensor grad,
+      Tensor m,
+      Tensor v,
+      float lr,
+      float beta1,
+      float beta2,
+      float eps,
+      float weightDecay,
+      float gradScale,
+      int step) {
+    double sumsq = sumOfSquares(grad);
+    adamW(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, gradScale, step);
+    fill(grad, 0f);
+    return sumsq;
+  }
+
+  /**
+   * Whether {@link #adamWAndClear} is one pass over the gradient here. Callers choose it over
+   * separate norm, update and clear passes only then; the default answers false.
+   */
+  default boolean fusesAdamWAndClear() {
+    return false;
+  }
+
   @Override
   void close();
 }

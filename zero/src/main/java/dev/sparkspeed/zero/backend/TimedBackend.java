@@ -388,6 +388,31 @@ public final class TimedBackend implements Backend {
   }
 
   @Override
+  public boolean fusesAdamWAndClear() {
+    return inner.fusesAdamWAndClear();
+  }
+
+  @Override
+  public double adamWAndClear(
+      Tensor param,
+      Tensor grad,
+      Tensor m,
+      Tensor v,
+      float lr,
+      float beta1,
+      float beta2,
+      float eps,
+      float weightDecay,
+      float gradScale,
+      int step) {
+    long t0 = System.nanoTime();
+    double r =
+        inner.adamWAndClear(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, gradScale, step);
+    add(OPTIMIZER, t0);
+    return r;
+  }
+
+  @Override
   public void close() {
     inner.close();
   }

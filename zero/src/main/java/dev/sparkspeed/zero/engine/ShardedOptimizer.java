@@ -78,16 +78,63 @@ final class ShardedOptimizer implements AutoCloseable {
    * @param step 1-based count of applied optimizer steps
    */
   void step(Tensor grads, double lr, double gradScale, int step) {
-    // 16-bit gradients are widened through HalfOps' scratch, one chunk at a time.
-    long chunk = grads.dtype() == DType.FP32 ? Integer.MAX_VALUE : HalfOps.CHUNK;
     for (long[] s : segments) {
       double wd = s[2] == 1 ? spec.weightDecay() : 0.0;
+      // FP32 gradients are used in place, so a whole segment is one update; 16-bit ones are
+      // widened chunk by chunk through the scratch.
+      long chunk = grads.dtype() == DType.FP32 ? s[1] : HalfOps.CHUNK;
       for (long off = s[0]; off < s[0] + s[1]; off += chunk) {
-        int len = (int) Math.min(chunk, s[0] + s[1] - off);
+        int len = Math.toIntExact(Math.min(chunk, s[0] + s[1] - off));
         Tensor g = half.widen(grads, off, len);
         update(master.view(off, len), g, off, len, lr, wd, gradScale, step);
       }
     }
+  }
+
+  /**
+   * Whether {@link #stepAndClear} can serve these gradients: FP32 ones under AdamW, whose update
+   * reads each gradient once.
+   */
+  boolean clearsInStep(DType gradType) {
+    return gradType == DType.FP32
+        && (spec.type() == OptimizerSpec.Type.ADAMW || spec.type() == OptimizerSpec.Type.ADAM)
+        && spec.adamWMode();
+  }
+
+  /**
+   * {@link #step} in the same pass that sets the range's gradients to 0 and sums their squares
+   * (before gradScale), for steps whose gradient scale does not depend on the norm. Only where
+   * {@link #clearsInStep} holds.
+   *
+   * @return Σ grad² over the range, as the gradients were read
+   */
+  double stepAndClear(Tensor grads, double lr, double gradScale, int step) {
+    if (!clearsInStep(grads.dtype())) {
+      throw new IllegalStateException(
+          "the fused optimizer pass needs FP32 gradients and AdamW, not "
+              + grads.dtype()
+              + " and "
+              + spec.type());
+    }
+    double sumsq = 0;
+    for (long[] s : segments) {
+      int off = Math.toIntExact(s[0]);
+      int len = Math.toIntExact(s[1]);
+      sumsq +=
+          backend.adamWAndClear(
+              master.view(off, len),
+              grads.view(off, len),
+              m.view(off, len),
+              v.view(off, len),
+              (float) lr,
+              (float) spec.beta1(),
+              (float) spec.beta2(),
+              (float) spec.eps(),
+              (float) (s[2] == 1 ? spec.weightDecay() : 0.0),
+              (float) gradScale,
+              step);
+    }
+    return sumsq;
   }
 
   private void update(

@@ -43,6 +43,7 @@ public final class ZeroEngine implements AutoCloseable {
   private final long from;
   private final long to;
   private int appliedSteps;
+  private boolean gradsClear; // every gradient is 0 already: the last step's optimizer cleared it
   private long globalSteps;
 
   /** Result of one optimizer step. */
@@ -147,7 +148,10 @@ public final class ZeroEngine implements AutoCloseable {
               + " micro-batches for gradient_accumulation_steps "
               + s.gradAccumSteps());
     }
-    grads.zero();
+    if (!gradsClear) {
+      grads.zero();
+    }
+    gradsClear = false;
     double lossSum = 0;
     int world = comm.worldSize();
     // As in DeepSpeed, each rank's gradient is divided by the world size before the reduction, so
@@ -172,6 +176,12 @@ public final class ZeroEngine implements AutoCloseable {
     grads.finish();
     Tensor owned = grads.owned().view(0, Math.toIntExact(Math.max(1, to - from)));
     boolean countHere = s.stage() > 0 || comm.rank() == 0;
+    if (s.gradientClipping() <= 0
+        && s.precision() == Precision.FP32
+        && be.fusesAdamWAndClear()
+        && opt.clearsInStep(owned.dtype())) {
+      return fusedStep(owned, countHere, lossSum);
+    }
     double sumsq = countHere && to > from ? be.sumOfSquares(owned) : 0;
     // A sum of squares in double cannot overflow for float inputs, so it is finite exactly when
     // every gradient is: one pass serves both the norm and the overflow check.
@@ -203,6 +213,37 @@ public final class ZeroEngine implements AutoCloseable {
     publishParams();
     scaler.update(false);
     return new StepResult(meanLoss, norm, lr, false, scaler.scale());
+  }
+
+  /**
+   * The rest of an FP32 step without clipping, where nothing needs the gradient norm before the
+   * update, on a backend that fuses the pass: one optimizer pass updates, sums the squares for the
+   * reported norm and clears the gradients. At stage 0 that pass covers every gradient, so the next
+   * step need not clear them again. There is no overflow check to skip the step with; non-finite
+   * gradients fail it instead, after the update.
+   */
+  private StepResult fusedStep(Tensor owned, boolean countHere, double lossSum) {
+    double lr = s.schedule().lr(appliedSteps);
+    appliedSteps++;
+    double unscale = 1.0 / scaler.scale();
+    double local = to > from ? opt.stepAndClear(owned, lr, unscale, appliedSteps) : 0;
+    gradsClear = s.stage() == 0;
+    double sumsq = countHere ? local : 0;
+    double[] g = reduceStats(sumsq, Double.isFinite(sumsq) ? 0 : 1, lossSum);
+    float meanLoss = (float) (g[2] / (s.gradAccumSteps() * comm.worldSize()));
+    globalSteps++;
+    if (g[1] > 0 || !Double.isFinite(g[0])) {
+      throw new ArithmeticException(
+          "gradients are not finite at step "
+              + globalSteps
+              + " (loss "
+              + meanLoss
+              + ") and the parameters took them; lower the learning rate or set"
+              + " gradient_clipping, which checks the gradients before each update");
+    }
+    publishParams();
+    scaler.update(false);
+    return new StepResult(meanLoss, Math.sqrt(g[0]) * unscale, lr, false, scaler.scale());
   }
 
   /**

@@ -30,7 +30,8 @@ final class CpuActivations {
   private static void forward(Activation f, FloatBuffer o, FloatBuffer x, int lo, int hi) {
     switch (f) {
       case GELU -> {
-        // 0.5·x·(1 + tanh u) = x·sigmoid(2u): one exp, and accurate on the negative tail.
+        // 0.5·x·(1 + tanh u) with the branch-free tanh, so the loop vectorizes. On the negative
+        // tail 1 + tanh u cancels; the error there is absolute, about 4e-7·|x|.
         // Staged through a heap array: off-heap loops pay a check per element.
         float[] a = new float[Math.min(CpuVectorOps.CHUNK, hi - lo)];
         for (int start = lo; start < hi; start += a.length) {
@@ -39,7 +40,7 @@ final class CpuActivations {
           for (int i = 0; i < len; i++) {
             float v = a[i];
             float u = SCALE_F * (v + CUBIC_F * v * v * v);
-            a[i] = v * CpuMath.sigmoid(2f * u);
+            a[i] = 0.5f * v * (1f + CpuMath.tanh(u));
           }
           o.put(start, a, 0, len);
         }
@@ -73,23 +74,27 @@ final class CpuActivations {
       Activation f, FloatBuffer dx, FloatBuffer x, FloatBuffer dy, int lo, int hi) {
     switch (f) {
       case GELU -> {
-        // d/dx x·s(2u) = s + 2x·s·(1 − s)·u' with s = sigmoid(2u).
+        // d/dx 0.5·x·(1 + tanh u) = 0.5·(1 + t) + 0.5·x·(1 − t²)·u' with t = tanh u.
         int c = Math.min(CpuVectorOps.CHUNK, hi - lo);
         float[] xa = new float[c];
         float[] ga = new float[c];
         float[] da = new float[c];
+        float[] ta = new float[c];
         for (int start = lo; start < hi; start += c) {
           int len = Math.min(c, hi - start);
           x.get(start, xa, 0, len);
           dy.get(start, ga, 0, len);
           dx.get(start, da, 0, len);
+          // Two loops: as one, the JIT leaves it scalar (about ten times slower).
           for (int i = 0; i < len; i++) {
             float v = xa[i];
-            float u = SCALE_F * (v + CUBIC_F * v * v * v);
+            ta[i] = CpuMath.tanh(SCALE_F * (v + CUBIC_F * v * v * v));
+          }
+          for (int i = 0; i < len; i++) {
+            float v = xa[i];
+            float t = ta[i];
             float du = SCALE_F * (1f + 3f * CUBIC_F * v * v);
-            float s = CpuMath.sigmoid(2f * u);
-            float grad = s + 2f * v * s * (1f - s) * du;
-            da[i] += grad * ga[i];
+            da[i] += (0.5f * (1f + t) + 0.5f * v * (1f - t * t) * du) * ga[i];
           }
           dx.put(start, da, 0, len);
         }
@@ -121,8 +126,16 @@ final class CpuActivations {
         n,
         CpuVectorOps.GRAIN,
         (lo, hi) -> {
-          for (int i = lo; i < hi; i++) {
-            o.put(i, x.get(i) + y.get(i));
+          float[] xa = new float[Math.min(CpuVectorOps.CHUNK, hi - lo)];
+          float[] ya = new float[xa.length];
+          for (int start = lo; start < hi; start += xa.length) {
+            int len = Math.min(xa.length, hi - start);
+            x.get(start, xa, 0, len);
+            y.get(start, ya, 0, len);
+            for (int i = 0; i < len; i++) {
+              xa[i] += ya[i];
+            }
+            o.put(start, xa, 0, len);
           }
         });
   }
@@ -135,10 +148,20 @@ final class CpuActivations {
         n,
         CpuVectorOps.GRAIN,
         (lo, hi) -> {
-          for (int i = lo; i < hi; i++) {
-            float v = g.get(i);
-            dx.put(i, dx.get(i) + v);
-            dy.put(i, dy.get(i) + v);
+          float[] ga = new float[Math.min(CpuVectorOps.CHUNK, hi - lo)];
+          float[] xa = new float[ga.length];
+          float[] ya = new float[ga.length];
+          for (int start = lo; start < hi; start += ga.length) {
+            int len = Math.min(ga.length, hi - start);
+            g.get(start, ga, 0, len);
+            dx.get(start, xa, 0, len);
+            dy.get(start, ya, 0, len);
+            for (int i = 0; i < len; i++) {
+              xa[i] += ga[i];
+              ya[i] += ga[i];
+            }
+            dx.put(start, xa, 0, len);
+            dy.put(start, ya, 0, len);
           }
         });
   }

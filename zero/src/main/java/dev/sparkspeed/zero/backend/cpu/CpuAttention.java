@@ -65,29 +65,37 @@ final class CpuAttention {
     }
   }
 
-  /** Row r of the (B·NH·T, T) score matrix is query t = r mod T; keys after t are masked. */
+  /**
+   * Row r of the (B·NH·T, T) score matrix is query t = r mod T; keys after t are masked. Rows are
+   * staged through heap arrays: off-heap loops pay a check per element.
+   */
   private static void softmaxRows(FloatBuffer a, FloatBuffer pre, int t, int lo, int hi) {
+    float[] p = new float[t];
+    float[] e = new float[t];
     for (int r = lo; r < hi; r++) {
       int q = r % t;
       int row = r * t;
+      pre.get(row, p, 0, t);
       float max = Float.NEGATIVE_INFINITY;
       for (int k = 0; k <= q; k++) {
-        max = Math.max(max, pre.get(row + k));
+        max = Math.max(max, p[k]);
       }
       double sum = 0;
       for (int k = 0; k <= q; k++) {
-        float e = CpuMath.exp(pre.get(row + k) - max);
-        a.put(row + k, e);
-        sum += e;
+        float v = CpuMath.exp(p[k] - max);
+        e[k] = v;
+        sum += v;
       }
       float inv = (float) (1.0 / sum);
       for (int k = 0; k <= q; k++) {
-        a.put(row + k, a.get(row + k) * inv);
+        e[k] *= inv;
       }
       for (int k = q + 1; k < t; k++) {
-        a.put(row + k, 0f);
-        pre.put(row + k, 0f);
+        e[k] = 0f;
+        p[k] = 0f;
       }
+      a.put(row, e, 0, t);
+      pre.put(row, p, 0, t);
     }
   }
 
@@ -139,20 +147,25 @@ final class CpuAttention {
 
   private static void softmaxBackwardRows(
       FloatBuffer dpre, FloatBuffer da, FloatBuffer a, int t, int lo, int hi) {
+    float[] aa = new float[t];
+    float[] ga = new float[t];
     for (int r = lo; r < hi; r++) {
       int q = r % t;
       int row = r * t;
+      a.get(row, aa, 0, t);
+      da.get(row, ga, 0, t);
       double dot = 0;
       for (int k = 0; k <= q; k++) {
-        dot += a.get(row + k) * da.get(row + k);
+        dot += aa[k] * ga[k];
       }
       float d = (float) dot;
       for (int k = 0; k <= q; k++) {
-        dpre.put(row + k, a.get(row + k) * (da.get(row + k) - d));
+        ga[k] = aa[k] * (ga[k] - d);
       }
       for (int k = q + 1; k < t; k++) {
-        dpre.put(row + k, 0f);
+        ga[k] = 0f;
       }
+      dpre.put(row, ga, 0, t);
     }
   }
 }

@@ -333,6 +333,28 @@ public final class CpuBackend implements Backend {
     adam.adamW(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, gradScale, step);
   }
 
+  @Override
+  public boolean fusesAdamWAndClear() {
+    return true;
+  }
+
+  @Override
+  public double adamWAndClear(
+      Tensor param,
+      Tensor grad,
+      Tensor m,
+      Tensor v,
+      float lr,
+      float beta1,
+      float beta2,
+      float eps,
+      float weightDecay,
+      float gradScale,
+      int step) {
+    return adam.adamWAndClear(
+        param, grad, m, v, lr, beta1, beta2, eps, weightDecay, gradScale, step);
+  }
+
   /** Stops the threads, then closes the allocator, which fails if tensors were not freed. */
   @Override
   public void close() {

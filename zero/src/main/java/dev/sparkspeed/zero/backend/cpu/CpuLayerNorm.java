@@ -34,22 +34,30 @@ final class CpuLayerNorm {
         rows,
         4,
         (lo, hi) -> {
+          // Rows staged through heap arrays: off-heap loops pay a check per element.
+          float[] xr = new float[cols];
+          float[] wa = new float[cols];
+          float[] ba = new float[cols];
+          w.get(0, wa, 0, cols);
+          b.get(0, ba, 0, cols);
           for (int r = lo; r < hi; r++) {
             int x0 = r * cols;
+            x.get(x0, xr, 0, cols);
             double sum = 0;
             for (int j = 0; j < cols; j++) {
-              sum += x.get(x0 + j);
+              sum += xr[j];
             }
             float m = (float) (sum / cols);
             double var = 0;
             for (int j = 0; j < cols; j++) {
-              double d = x.get(x0 + j) - m;
+              double d = xr[j] - m;
               var += d * d;
             }
             float s = (float) (1.0 / Math.sqrt(var / cols + EPS));
             for (int j = 0; j < cols; j++) {
-              o.put(x0 + j, (x.get(x0 + j) - m) * s * w.get(j) + b.get(j));
+              xr[j] = (xr[j] - m) * s * wa[j] + ba[j];
             }
+            o.put(x0, xr, 0, cols);
             mu.put(r, m);
             rs.put(r, s);
           }
@@ -83,16 +91,26 @@ final class CpuLayerNorm {
         cols,
         64,
         (lo, hi) -> {
+          int len = hi - lo;
+          float[] dwa = new float[len];
+          float[] dba = new float[len];
+          float[] ga = new float[len];
+          float[] xa = new float[len];
+          dw.get(lo, dwa, 0, len);
+          db.get(lo, dba, 0, len);
           for (int r = 0; r < rows; r++) {
             int x0 = r * cols;
             float m = mu.get(r);
             float s = rs.get(r);
-            for (int j = lo; j < hi; j++) {
-              float gj = g.get(x0 + j);
-              dw.put(j, dw.get(j) + (x.get(x0 + j) - m) * s * gj);
-              db.put(j, db.get(j) + gj);
+            g.get(x0 + lo, ga, 0, len);
+            x.get(x0 + lo, xa, 0, len);
+            for (int j = 0; j < len; j++) {
+              dwa[j] += (xa[j] - m) * s * ga[j];
+              dba[j] += ga[j];
             }
           }
+          dw.put(lo, dwa, 0, len);
+          db.put(lo, dba, 0, len);
         });
   }
 
@@ -106,24 +124,33 @@ final class CpuLayerNorm {
       int cols,
       int lo,
       int hi) {
+    float[] wa = new float[cols];
+    float[] ga = new float[cols];
+    float[] xa = new float[cols];
+    float[] da = new float[cols];
+    w.get(0, wa, 0, cols);
     for (int r = lo; r < hi; r++) {
       int x0 = r * cols;
       float m = mu.get(r);
       float s = rs.get(r);
+      g.get(x0, ga, 0, cols);
+      x.get(x0, xa, 0, cols);
+      dx.get(x0, da, 0, cols);
       double dnormMean = 0;
       double dnormNormMean = 0;
       for (int j = 0; j < cols; j++) {
-        float dnorm = w.get(j) * g.get(x0 + j);
+        float dnorm = wa[j] * ga[j];
         dnormMean += dnorm;
-        dnormNormMean += dnorm * ((x.get(x0 + j) - m) * s);
+        dnormNormMean += dnorm * ((xa[j] - m) * s);
       }
       float a = (float) (dnormMean / cols);
       float bm = (float) (dnormNormMean / cols);
       for (int j = 0; j < cols; j++) {
-        float norm = (x.get(x0 + j) - m) * s;
-        float dnorm = w.get(j) * g.get(x0 + j);
-        dx.put(x0 + j, dx.get(x0 + j) + (dnorm - a - norm * bm) * s);
+        float norm = (xa[j] - m) * s;
+        float dnorm = wa[j] * ga[j];
+        da[j] += (dnorm - a - norm * bm) * s;
       }
+      dx.put(x0, da, 0, cols);
     }
   }
 }

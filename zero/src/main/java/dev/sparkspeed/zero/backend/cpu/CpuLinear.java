@@ -89,11 +89,10 @@ final class CpuLinear {
           rows,
           Math.max(1, CpuVectorOps.GRAIN / Math.max(1, outDim)),
           (lo, hi) -> {
+            float[] row = new float[outDim];
+            bv.get(0, row, 0, outDim);
             for (int r = lo; r < hi; r++) {
-              int o0 = r * outDim;
-              for (int j = 0; j < outDim; j++) {
-                o.put(o0 + j, bv.get(j));
-              }
+              o.put(r * outDim, row, 0, outDim);
             }
           });
     }
@@ -144,12 +143,18 @@ final class CpuLinear {
           outDim,
           256,
           (lo, hi) -> {
+            // Each thread sums its columns over the rows in row order, through heap arrays.
+            int len = hi - lo;
+            float[] acc = new float[len];
+            float[] ga = new float[len];
+            db.get(lo, acc, 0, len);
             for (int r = 0; r < rows; r++) {
-              int g0 = r * outDim;
-              for (int j = lo; j < hi; j++) {
-                db.put(j, db.get(j) + g.get(g0 + j));
+              g.get(r * outDim + lo, ga, 0, len);
+              for (int j = 0; j < len; j++) {
+                acc[j] += ga[j];
               }
             }
+            db.put(lo, acc, 0, len);
           });
     }
   }

@@ -110,18 +110,24 @@ final class CpuLoss {
         rows,
         1,
         (lo, hi) -> {
+          // One row at a time through heap arrays, as in the forward pass.
+          float[] pa = new float[v];
+          float[] da = new float[v];
           for (int r = lo; r < hi; r++) {
             int target = y.get(r);
             if (target == ignoreIndex) {
               continue;
             }
             int row = r * vp;
-            float before = dz.get(row + target);
+            dz.get(row, da, 0, v);
+            p.get(row, pa, 0, v);
+            float before = da[target];
             for (int j = 0; j < v; j++) {
-              dz.put(row + j, dz.get(row + j) + p.get(row + j) * dloss);
+              da[j] += pa[j] * dloss;
             }
             // The target column gets (p − 1)·dloss, rounded once like every other column.
-            dz.put(row + target, before + (p.get(row + target) - 1f) * dloss);
+            da[target] = before + (pa[target] - 1f) * dloss;
+            dz.put(row, da, 0, v);
           }
         });
   }

@@ -15,7 +15,7 @@ final class CpuVectorOps {
    * Sums are formed per block of this many elements and then added in block order, so the result
    * does not depend on how many threads ran.
    */
-  private static final int SUM_BLOCK = 1 << 16;
+  static final int SUM_BLOCK = 1 << 16;
 
   private final CpuThreads threads;
 
@@ -202,6 +202,25 @@ final class CpuVectorOps {
       sum += p;
     }
     return sum;
+  }
+
+  /** Σ x[0..n) in double, with four independent sums as in {@link #squares}. */
+  static double sum(float[] x, int n) {
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    int i = 0;
+    for (; i + 3 < n; i += 4) {
+      s0 += x[i];
+      s1 += x[i + 1];
+      s2 += x[i + 2];
+      s3 += x[i + 3];
+    }
+    for (; i < n; i++) {
+      s0 += x[i];
+    }
+    return (s0 + s1) + (s2 + s3);
   }
 
   /** Four independent sums hide the add latency; their order is fixed, so results repeat. */

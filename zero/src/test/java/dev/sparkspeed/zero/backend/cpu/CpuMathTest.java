@@ -37,11 +37,20 @@ class CpuMathTest {
   }
 
   @Test
-  void sigmoidIsRelativelyAccurateOnBothTails() {
-    for (float z : new float[] {-80f, -30f, -5f, 0f, 5f, 30f, 80f, 100f}) {
-      double exact = 1.0 / (1.0 + Math.exp(-z));
-      assertEquals(exact, CpuMath.sigmoid(z), 1e-6 * exact, "sigmoid(" + z + ")");
+  void tanhIsWithinFourTenthsOfAMillionthAndSaturates() {
+    double worst = 0;
+    for (int i = -2_000_000; i <= 2_000_000; i++) {
+      float u = i * 6e-6f;
+      double exact = Math.tanh(u);
+      double err =
+          u == 0 ? Math.abs(CpuMath.tanh(u)) : Math.abs(CpuMath.tanh(u) - exact) / Math.abs(exact);
+      worst = Math.max(worst, err);
     }
-    assertEquals(0f, CpuMath.sigmoid(-100f));
+    assertTrue(worst < 4e-7, "worst relative error " + worst);
+    for (float u : new float[] {9f, 9.5f, 20f, 1e6f, 3e38f}) {
+      assertEquals(1.0, CpuMath.tanh(u), 3e-7, "tanh(" + u + ")");
+      assertEquals(-1.0, CpuMath.tanh(-u), 3e-7, "tanh(" + -u + ")");
+    }
+    assertEquals(1e-20f, CpuMath.tanh(1e-20f), "tiny arguments are exact");
   }
 }

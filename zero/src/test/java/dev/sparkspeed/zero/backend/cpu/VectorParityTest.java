@@ -186,6 +186,28 @@ class VectorParityTest {
   }
 
   @Test
+  void adamWAndClearUpdatesLikeAdamWThenClearsAndSumsTheGradient() {
+    Tensor p = tt.uniform(1, N);
+    Tensor m = tt.uniform(0.1f, N);
+    Tensor v = tt.zeros(N);
+    Tensor pRef = tt.copyOf(p);
+    Tensor mRef = tt.copyOf(m);
+    Tensor vRef = tt.zeros(N);
+    for (int step = 1; step <= 2; step++) {
+      Tensor g = tt.uniform(4, N);
+      Tensor gRef = tt.copyOf(g);
+      double sumsq = cpu.adamWAndClear(p, g, m, v, 1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.5f, step);
+      double sumsqRef =
+          ref.adamWAndClear(pRef, gRef, mRef, vRef, 1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.5f, step);
+      assertEquals(sumsqRef, sumsq, 1e-6 * sumsqRef, "sum of squares, step " + step);
+      assertEquals(0.0, ref.sumOfSquares(g), "gradient cleared, step " + step);
+    }
+    assertClose("adamW param", pRef, p, 1e-6);
+    assertClose("adamW m", mRef, m, 0);
+    assertClose("adamW v", vRef, v, 0);
+  }
+
+  @Test
   void adamWFirstStepMovesEachParameterByAboutLr() {
     // With zero moments, step 1 gives mhat/sqrt(vhat) = sign(g): every parameter moves by lr.
     Tensor p = tt.zeros(N);
