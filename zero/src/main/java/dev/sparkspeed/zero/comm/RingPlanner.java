@@ -137,6 +137,9 @@ final class RingPlanner {
     // FP32 partials can use the output as working memory unless it overlaps the input.
     boolean partialsInOut = equal && !half && !overlaps(out, in);
     ByteBuffer partials = partialsInOut ? dstAll : scratch.floats(Math.max(1, max));
+    // The last step adds into this rank's own part; when out is that part of the input, the sum
+    // goes in place (the kernels take the same buffer object to mean the same memory).
+    boolean inPlace = sameBytes(in, starts[rank], out);
     for (int s = 0; s < world - 1; s++) {
       int ss = mod(rank - s - 1);
       int rs = mod(rank - s - 2);
@@ -152,7 +155,10 @@ final class RingPlanner {
           counts[rs],
           (off, len, after) -> {
             ByteBuffer local = slice(src, recvAt + off, len, eb);
-            ByteBuffer dst = fin ? slice(dstAll, off, len, eb) : slice(partials, off, len, 4);
+            ByteBuffer dst =
+                fin
+                    ? (inPlace ? local : slice(dstAll, off, len, eb))
+                    : slice(partials, off, len, 4);
             return reduce(dt, wireHalf, local, dst, half && fin, len, after);
           },
           s > 0 && (!fin || partialsInOut));
