@@ -184,6 +184,9 @@ final class RingEngine implements AutoCloseable {
       checkStall(now, lastProgress);
       long check = lastProgress + (now - lastProgress < stallNanos ? stallNanos : timeoutNanos);
       long wake = Math.min(nextBeat, check);
+      if (sendsArrived()) {
+        continue;
+      }
       setInterest();
       selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(wake - now)));
       selector.selectedKeys().clear();
@@ -258,6 +261,24 @@ final class RingEngine implements AutoCloseable {
       sender.recvsDone(sending, recvsDone);
     }
     return recvsDone > before;
+  }
+
+  /**
+   * Tells the sender which send count would let this thread go on, so that it wakes the selector
+   * only for that one; true when that count is already reached. Both sides write their own volatile
+   * before reading the other's, so one of them always sees the other and no wake-up is lost.
+   */
+  private boolean sendsArrived() {
+    int need;
+    if (recvsDone < recvIdx) {
+      need = plan.recvs().get(recvsDone).afterSends();
+    } else if (recvsDone == plan.recvs().size()) {
+      need = plan.sends().size();
+    } else {
+      need = Integer.MAX_VALUE;
+    }
+    sending.wakeAtSends = need;
+    return sending.sendsDone >= need;
   }
 
   private void setInterest() {
