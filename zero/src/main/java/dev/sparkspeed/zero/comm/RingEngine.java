@@ -184,7 +184,7 @@ final class RingEngine implements AutoCloseable {
       checkStall(now, lastProgress);
       long check = lastProgress + (now - lastProgress < stallNanos ? stallNanos : timeoutNanos);
       long wake = Math.min(nextBeat, check);
-      if (sendsArrived()) {
+      if (sending.wakeAt(sendsNeeded())) {
         continue;
       }
       setInterest();
@@ -263,22 +263,12 @@ final class RingEngine implements AutoCloseable {
     return recvsDone > before;
   }
 
-  /**
-   * Tells the sender which send count would let this thread go on, so that it wakes the selector
-   * only for that one; true when that count is already reached. Both sides write their own volatile
-   * before reading the other's, so one of them always sees the other and no wake-up is lost.
-   */
-  private boolean sendsArrived() {
-    int need;
+  /** The send count that lets this thread go on: a received unit's hazard, or the plan's last. */
+  private int sendsNeeded() {
     if (recvsDone < recvIdx) {
-      need = plan.recvs().get(recvsDone).afterSends();
-    } else if (recvsDone == plan.recvs().size()) {
-      need = plan.sends().size();
-    } else {
-      need = Integer.MAX_VALUE;
+      return plan.recvs().get(recvsDone).afterSends();
     }
-    sending.wakeAtSends = need;
-    return sending.sendsDone >= need;
+    return recvsDone == plan.recvs().size() ? plan.sends().size() : Integer.MAX_VALUE;
   }
 
   private void setInterest() {

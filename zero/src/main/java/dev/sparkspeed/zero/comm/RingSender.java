@@ -42,8 +42,8 @@ final class RingSender implements AutoCloseable {
     volatile int waitingFor = Integer.MAX_VALUE;
 
     /**
-     * The send count the communication thread waits for; set by it before it blocks. Waking it for
-     * every other send would cost a system call and a context switch per chunk.
+     * The send count the communication thread waits for, set by {@link #wakeAt}: waking it after
+     * every send would cost a system call and a context switch per chunk.
      */
     volatile int wakeAtSends = Integer.MAX_VALUE;
 
@@ -57,6 +57,16 @@ final class RingSender implements AutoCloseable {
 
     Progress(RingPlan plan) {
       this.plan = plan;
+    }
+
+    /**
+     * Asks, from the communication thread, for a wake-up once {@code count} sends are done; true
+     * when they already are. Each side writes its own volatile before reading the other's, so one
+     * of them always sees the other and no wake-up is lost.
+     */
+    boolean wakeAt(int count) {
+      wakeAtSends = count;
+      return sendsDone >= count;
     }
   }
 
