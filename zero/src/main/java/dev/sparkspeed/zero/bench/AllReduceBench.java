@@ -69,7 +69,7 @@ public final class AllReduceBench {
             DType.parse(a.string("dtype", "fp32")),
             a.intValue("warmup", 1),
             a.intValue("iters", 5),
-            a.intValue("chunk-kb", 1024) << 10);
+            a.intValue("chunk-kb", RingConfig.DEFAULT_CHUNK_BYTES >> 10) << 10);
     if (a.string("child", null) != null) {
       BenchProcesses.child(s, a.intValue("child", 0));
       return;

@@ -18,7 +18,7 @@ import java.util.Objects;
  *     rank fails within this time with an error naming the peer. It must exceed the largest gap
  *     between ranks reaching the same collective (compute skew, data loading)
  * @param chunkBytes pipelining unit in bytes: sending, receiving and reducing overlap at this
- *     granularity
+ *     granularity; the same on every rank ({@link #DEFAULT_CHUNK_BYTES} explains the default)
  */
 public record RingConfig(
     int rank,
@@ -35,7 +35,12 @@ public record RingConfig(
   /** Default progress timeout, generous enough for compute skew between ranks. */
   public static final Duration DEFAULT_OP_TIMEOUT = Duration.ofMinutes(5);
 
-  /** Default pipelining unit: 1 MiB. */
+  /**
+   * Default pipelining unit: 1 MiB. Timing 256 MiB all-reduces of 2 ranks on loopback, 512 KiB to 4
+   * MiB came out within noise of each other; 256 KiB and below cost more wake-ups per byte than
+   * they save in cache misses, and much larger chunks lengthen the pipeline's fill and drain. Every
+   * rank must use the same value; a mismatch fails the first collective naming it.
+   */
   public static final int DEFAULT_CHUNK_BYTES = 1 << 20;
 
   public RingConfig {

@@ -184,6 +184,9 @@ final class RingEngine implements AutoCloseable {
       checkStall(now, lastProgress);
       long check = lastProgress + (now - lastProgress < stallNanos ? stallNanos : timeoutNanos);
       long wake = Math.min(nextBeat, check);
+      if (sending.wakeAt(sendsNeeded())) {
+        continue;
+      }
       setInterest();
       selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(wake - now)));
       selector.selectedKeys().clear();
@@ -258,6 +261,14 @@ final class RingEngine implements AutoCloseable {
       sender.recvsDone(sending, recvsDone);
     }
     return recvsDone > before;
+  }
+
+  /** The send count that lets this thread go on: a received unit's hazard, or the plan's last. */
+  private int sendsNeeded() {
+    if (recvsDone < recvIdx) {
+      return plan.recvs().get(recvsDone).afterSends();
+    }
+    return recvsDone == plan.recvs().size() ? plan.sends().size() : Integer.MAX_VALUE;
   }
 
   private void setInterest() {

@@ -1,5 +1,6 @@
 package dev.sparkspeed.zero.comm;
 
+import dev.sparkspeed.zero.backend.cpu.OpenBlas;
 import dev.sparkspeed.zero.tensor.DType;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
@@ -8,9 +9,11 @@ import java.nio.ShortBuffer;
 /**
  * The reduction kernels of the ring: dst = wire + local, element by element, in FP32. 16-bit data
  * is widened exactly, summed in FP32 and rounded to nearest even only where the result is final, so
- * a segment's sum is rounded once however many ranks contribute. Works through small heap blocks
- * because the JIT vectorizes loops over arrays, and bulk copies between direct buffers and arrays
- * are memcpy-speed. One instance per communication thread.
+ * a segment's sum is rounded once however many ranks contribute. FP32 sums run in OpenBLAS (saxpy
+ * with alpha 1, exact) straight on the direct buffers: the reduction reads each operand once, which
+ * matters because it shares the cores with the kernel's socket copies. 16-bit data works through
+ * small heap blocks, because the JIT vectorizes loops over arrays and bulk copies between direct
+ * buffers and arrays are memcpy-speed. One instance per communication thread.
  */
 final class RingReduce {
   private static final int BLOCK = 4096;
@@ -24,8 +27,8 @@ final class RingReduce {
    * @param wire received values, native order: FP32, or {@code dtype} when {@code wireHalf}
    * @param wireHalf whether the wire holds 16-bit values (a rank's own data) or FP32 partial sums
    * @param local this rank's contribution, {@code n} values of {@code dtype}
-   * @param dst where the sum goes: {@code dtype} when {@code dstHalf}, else FP32; may be {@code
-   *     local} itself
+   * @param dst where the sum goes: {@code dtype} when {@code dstHalf}, else FP32; {@code local}
+   *     itself (the same object) or memory disjoint from it
    * @param n number of elements
    */
   void add(
@@ -36,6 +39,13 @@ final class RingReduce {
       ByteBuffer dst,
       boolean dstHalf,
       int n) {
+    if (dtype == DType.FP32) {
+      if (dst != local) {
+        dst.put(0, local, 0, n * 4);
+      }
+      OpenBlas.addInto(dst.asFloatBuffer(), wire.asFloatBuffer(), n);
+      return;
+    }
     FloatBuffer wireF = wireHalf ? null : wire.asFloatBuffer();
     ShortBuffer wireH = wireHalf ? wire.asShortBuffer() : null;
     boolean localHalf = dtype.isHalf();

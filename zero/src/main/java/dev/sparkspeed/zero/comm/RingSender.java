@@ -41,6 +41,12 @@ final class RingSender implements AutoCloseable {
     /** The receive count the sender is parked for. */
     volatile int waitingFor = Integer.MAX_VALUE;
 
+    /**
+     * The send count the communication thread waits for, set by {@link #wakeAt}: waking it after
+     * every send would cost a system call and a context switch per chunk.
+     */
+    volatile int wakeAtSends = Integer.MAX_VALUE;
+
     /** True while the socket is full: the right neighbour is not reading. */
     volatile boolean blocked;
 
@@ -52,10 +58,21 @@ final class RingSender implements AutoCloseable {
     Progress(RingPlan plan) {
       this.plan = plan;
     }
+
+    /**
+     * Asks, from the communication thread, for a wake-up once {@code count} sends are done; true
+     * when they already are. Each side writes its own volatile before reading the other's, so one
+     * of them always sees the other and no wake-up is lost.
+     */
+    boolean wakeAt(int count) {
+      wakeAtSends = count;
+      return sendsDone >= count;
+    }
   }
 
   /**
-   * @param wakeReceiver wakes the communication thread's selector after each completed send
+   * @param wakeReceiver wakes the communication thread's selector when it waits for the send just
+   *     completed, and when the plan ends
    */
   RingSender(SocketChannel out, Runnable wakeReceiver, String threadName) throws IOException {
     this.out = out;
@@ -137,7 +154,9 @@ final class RingSender implements AutoCloseable {
         }
       }
       p.sendsDone = i + 1;
-      wakeReceiver.run();
+      if (i + 1 >= p.wakeAtSends) {
+        wakeReceiver.run();
+      }
     }
   }
 

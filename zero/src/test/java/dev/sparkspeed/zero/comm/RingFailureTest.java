@@ -97,6 +97,20 @@ class RingFailureTest {
   }
 
   @Test
+  void differentChunkSizesFailOnBothRanksNamingTheSetting() {
+    try (RingTestKit kit =
+        RingTestKit.start(2, Duration.ofSeconds(20), OP_TIMEOUT, rank -> 4096 << rank)) {
+      List<Throwable> failures =
+          kit.failuresOf((rank, comm) -> TcpRingCommunicatorTest.allReduceF32(comm, new float[10]));
+      for (Throwable t : failures) {
+        assertInstanceOf(CommException.class, t);
+        assertTrue(t.getMessage().contains("RingConfig.chunkBytes"), t.getMessage());
+        assertTrue(t.getMessage().contains("chunks of 8192"), t.getMessage());
+      }
+    }
+  }
+
+  @Test
   void afterAFailureEveryCallFailsFastAndCloseIsQuiet() {
     try (RingTestKit kit = RingTestKit.start(3, Duration.ofSeconds(20), OP_TIMEOUT, 4096)) {
       kit.comms.get(1).close();

@@ -11,6 +11,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntUnaryOperator;
 
 /** Runs a ring of ranks as threads of this JVM on loopback, with a per-call time limit. */
 final class RingTestKit implements AutoCloseable {
@@ -45,6 +46,11 @@ final class RingTestKit implements AutoCloseable {
 
   /** Binds every rank, exchanges the addresses and connects all ranks in parallel. */
   static RingTestKit start(int n, Duration connect, Duration op, int chunkBytes) {
+    return start(n, connect, op, rank -> chunkBytes);
+  }
+
+  /** As above, with each rank's own chunk size. */
+  static RingTestKit start(int n, Duration connect, Duration op, IntUnaryOperator chunkOfRank) {
     byte[] secret = Secrets.newJobSecret();
     List<RingEndpoint> endpoints = new ArrayList<>();
     List<String> addresses = new ArrayList<>();
@@ -59,7 +65,8 @@ final class RingTestKit implements AutoCloseable {
             (rank, none) ->
                 TcpRingCommunicator.connect(
                     endpoints.get(rank),
-                    new RingConfig(rank, n, addresses, secret, connect, op, chunkBytes)));
+                    new RingConfig(
+                        rank, n, addresses, secret, connect, op, chunkOfRank.applyAsInt(rank))));
     kit.comms.addAll(joined);
     return kit;
   }

@@ -24,10 +24,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every collective against the plain references of {@link RingReference}, for rings of 1–4 threads,
- * sizes below N, not divisible by N and spanning several 4 KiB chunks.
+ * sizes below N, not divisible by N and spanning several 4 KiB chunks, up to segments of more
+ * chunks than the steps trail each other by, so the steps' chunks interleave on the wire.
  */
 class TcpRingCommunicatorTest {
-  private static final int[] SIZES = {0, 1, 3, 7, 1001, 5000};
+  private static final int[] SIZES = {0, 1, 3, 7, 1001, 5000, 40_003};
 
   @ParameterizedTest
   @ValueSource(ints = {1, 2, 3, 4})
@@ -86,7 +87,7 @@ class TcpRingCommunicatorTest {
   @ValueSource(ints = {1, 2, 3, 4})
   void reduceScatterGivesEachRankItsSummedSlice(int world) {
     try (RingTestKit kit = RingTestKit.start(world)) {
-      for (int m : new int[] {0, 1, 5, 1500}) {
+      for (int m : new int[] {0, 1, 5, 1500, 9001}) {
         for (boolean inPlace : new boolean[] {false, true}) {
           float[][] in = new float[world][];
           short[][] inBf = new short[world][];
@@ -112,7 +113,7 @@ class TcpRingCommunicatorTest {
   @ValueSource(ints = {1, 2, 3, 4})
   void allGatherConcatenatesInRankOrder(int world) {
     try (RingTestKit kit = RingTestKit.start(world)) {
-      for (int m : new int[] {0, 1, 3, 2500}) {
+      for (int m : new int[] {0, 1, 3, 2500, 9001}) {
         for (boolean inPlace : new boolean[] {false, true}) {
           float[][] in = new float[world][];
           for (int r = 0; r < world; r++) {

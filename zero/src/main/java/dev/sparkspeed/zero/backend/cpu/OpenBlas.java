@@ -4,16 +4,23 @@ import java.nio.FloatBuffer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 
 /**
- * Every native OpenBLAS call the CPU backend makes. Buffers are passed as direct {@link
- * FloatBuffer}s; JavaCPP hands the native side the buffer's address <em>plus its position</em>, so
- * each operand is passed as a slice starting at its offset, position 0.
+ * Every native OpenBLAS call the CPU backend and the TCP ring's reductions make. Buffers are passed
+ * as direct {@link FloatBuffer}s; JavaCPP hands the native side the buffer's address <em>plus its
+ * position</em>, so each operand is passed as a slice starting at its offset, position 0.
  *
  * <p>OpenBLAS runs sgemm on its own threads. It sizes that pool from the host's CPU count, which in
  * a container or a Spark executor can be far more than the process may use; unless the user set
  * {@code OPENBLAS_NUM_THREADS} or {@code OMP_NUM_THREADS}, the pool is sized to {@link
  * Runtime#availableProcessors()} instead.
  */
-final class OpenBlas {
+public final class OpenBlas {
+  /**
+   * Elements per saxpy call in {@link #addInto}: OpenBLAS runs saxpy on the calling thread up to
+   * 10,000 elements and hands larger ones to its sgemm pool, which a communication thread must not
+   * wake while the training thread multiplies.
+   */
+  private static final int CALLER_THREAD_ELEMENTS = 8192;
+
   private static volatile int threads = configureThreads();
 
   private OpenBlas() {}
@@ -95,6 +102,26 @@ final class OpenBlas {
         beta,
         from(c, cOffset),
         ldc);
+  }
+
+  /**
+   * y[i] = x[i] + y[i] for the first {@code n} floats of two direct buffers (from their positions),
+   * on the calling thread. saxpy with alpha 1 multiplies exactly, so each element is the sum
+   * rounded once, bit for bit what Java's {@code x + y} gives, at memory speed without copies.
+   */
+  public static void addInto(FloatBuffer y, FloatBuffer x, int n) {
+    if (!y.isDirect() || !x.isDirect()) {
+      throw new IllegalArgumentException("OpenBLAS needs direct (off-heap) buffers");
+    }
+    if (n > y.remaining() || n > x.remaining()) {
+      throw new IndexOutOfBoundsException(
+          "adding " + n + " floats but x holds " + x.remaining() + " and y " + y.remaining());
+    }
+    for (int i = 0; i < n; i += CALLER_THREAD_ELEMENTS) {
+      int m = Math.min(CALLER_THREAD_ELEMENTS, n - i);
+      openblas_nolapack.cblas_saxpy(
+          m, 1f, x.slice(x.position() + i, m), 1, y.slice(y.position() + i, m), 1);
+    }
   }
 
   private static FloatBuffer from(FloatBuffer buffer, long offset) {
