@@ -139,7 +139,7 @@ __device__ __forceinline__ void cp_async_wait_all() {
 // out (B,T,C) FP32 = softmax(scale·q·kᵀ, causal)·v; lse (B·NH·T) the rows' log-sum-exp of the
 // scaled scores; o16 (B·NH, T, 64) BF16 copy of out for the backward pass.
 // Grid: (T/64 query tiles, B·NH); 128 threads.
-extern "C" __global__ void __launch_bounds__(FA_THREADS)
+extern "C" __global__ void __launch_bounds__(FA_THREADS, 4)
     flash_attention_forward_kernel(float* out, float* lse, unsigned short* o16,
                                    const unsigned short* qkv, int T, int C, int NH, float scale) {
   __shared__ __align__(16) unsigned short kbuf[2][FA_TILE * FA_LD];
@@ -272,7 +272,7 @@ extern "C" __global__ void flash_attention_delta_kernel(float* delta, const floa
 // delta come from the forward and delta kernels. Grid: (T/64 key tiles, B·NH); 128 threads. dq
 // gathers contributions from every key tile, so it is accumulated with atomics; dk and dv of a
 // key tile belong to one block.
-extern "C" __global__ void __launch_bounds__(FA_THREADS)
+extern "C" __global__ void __launch_bounds__(FA_THREADS, 3)
     flash_attention_backward_kernel(float* dqkv, const unsigned short* qkv,
                                     const unsigned short* dout16, const float* lse,
                                     const float* delta, int T, int C, int NH, float scale) {

@@ -17,7 +17,7 @@ class KernelSourcesTest {
     String unit = KernelSources.unit();
     Matcher m =
         Pattern.compile(
-                "extern \"C\" __global__ void\\s+(?:__launch_bounds__\\(\\w+\\)\\s+)?(\\w+)\\(")
+                "extern \"C\" __global__ void\\s+(?:__launch_bounds__\\([^)]*\\)\\s+)?(\\w+)\\(")
             .matcher(unit);
     List<String> defined = new ArrayList<>();
     while (m.find()) {
