@@ -34,16 +34,14 @@ final class CpuAdam {
       float weightDecay,
       float gradScale,
       int step) {
-    checkStep(step);
-    int n = param.intSize();
-    FloatBuffer p = Operands.f32(param, n, "adamW param");
-    FloatBuffer g = Operands.f32(grad, n, "adamW grad");
-    FloatBuffer mb = Operands.f32(m, n, "adamW m");
-    FloatBuffer vb = Operands.f32(v, n, "adamW v");
-    // Bias corrections as factors: m/(1 − β1^t) and √(v/(1 − β2^t)) = √v·(1 − β2^t)^−½ leave one
-    // square root and one division per element, the loop's costliest operations.
-    float invBc1 = (float) (1.0 / (1.0 - Math.pow(beta1, step)));
-    float invSqrtBc2 = (float) (1.0 / Math.sqrt(1.0 - Math.pow(beta2, step)));
+    Update u = Update.of(param, grad, m, v, beta1, beta2, step);
+    int n = u.n();
+    FloatBuffer p = u.p();
+    FloatBuffer g = u.g();
+    FloatBuffer mb = u.m();
+    FloatBuffer vb = u.v();
+    float invBc1 = u.invBc1();
+    float invSqrtBc2 = u.invSqrtBc2();
     threads.forRange(
         n,
         CpuVectorOps.GRAIN,
@@ -83,16 +81,14 @@ final class CpuAdam {
       float weightDecay,
       float gradScale,
       int step) {
-    checkStep(step);
-    int n = param.intSize();
-    FloatBuffer p = Operands.f32(param, n, "adamW param");
-    FloatBuffer g = Operands.f32(grad, n, "adamW grad");
-    FloatBuffer mb = Operands.f32(m, n, "adamW m");
-    FloatBuffer vb = Operands.f32(v, n, "adamW v");
-    // Bias corrections as factors: m/(1 − β1^t) and √(v/(1 − β2^t)) = √v·(1 − β2^t)^−½ leave one
-    // square root and one division per element, the loop's costliest operations.
-    float invBc1 = (float) (1.0 / (1.0 - Math.pow(beta1, step)));
-    float invSqrtBc2 = (float) (1.0 / Math.sqrt(1.0 - Math.pow(beta2, step)));
+    Update u = Update.of(param, grad, m, v, beta1, beta2, step);
+    int n = u.n();
+    FloatBuffer p = u.p();
+    FloatBuffer g = u.g();
+    FloatBuffer mb = u.m();
+    FloatBuffer vb = u.v();
+    float invBc1 = u.invBc1();
+    float invSqrtBc2 = u.invSqrtBc2();
     int block = CpuVectorOps.SUM_BLOCK;
     int blocks = (n + block - 1) / block;
     double[] partial = new double[blocks];
@@ -126,6 +122,34 @@ final class CpuAdam {
       sum += x;
     }
     return sum;
+  }
+
+  /**
+   * One call's operands and bias corrections. The corrections are factors: m/(1 − β1^t) and √(v/(1
+   * − β2^t)) = √v·(1 − β2^t)^−½ leave one square root and one division per element, the loop's
+   * costliest operations.
+   */
+  private record Update(
+      int n,
+      FloatBuffer p,
+      FloatBuffer g,
+      FloatBuffer m,
+      FloatBuffer v,
+      float invBc1,
+      float invSqrtBc2) {
+    static Update of(
+        Tensor param, Tensor grad, Tensor m, Tensor v, float beta1, float beta2, int step) {
+      checkStep(step);
+      int n = param.intSize();
+      return new Update(
+          n,
+          Operands.f32(param, n, "adamW param"),
+          Operands.f32(grad, n, "adamW grad"),
+          Operands.f32(m, n, "adamW m"),
+          Operands.f32(v, n, "adamW v"),
+          (float) (1.0 / (1.0 - Math.pow(beta1, step))),
+          (float) (1.0 / Math.sqrt(1.0 - Math.pow(beta2, step))));
+    }
   }
 
   /**
