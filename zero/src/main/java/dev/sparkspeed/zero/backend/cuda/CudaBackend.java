@@ -1,5 +1,6 @@
 package dev.sparkspeed.zero.backend.cuda;
 
+import static dev.sparkspeed.zero.tensor.DType.BF16;
 import static dev.sparkspeed.zero.tensor.DType.FP32;
 
 import dev.sparkspeed.zero.backend.Activation;
@@ -110,7 +111,9 @@ public final class CudaBackend implements Backend {
         options.layerGemm() == FP32
             ? null
             : new HalfOperands(options.layerGemm(), pool, tensors, kernels);
-    this.lt = half == null ? null : new CublasLt(stream, pool);
+    // The fused epilogues were checked on a GPU with BF16 operands; FP16 keeps the separate
+    // kernels.
+    this.lt = half == null || half.type() != BF16 ? null : new CublasLt(stream, pool);
     this.layers = new CudaLayers(kernels, gemm, tensors, sms, half, lt);
     this.attention = new CudaAttention(kernels, gemm, tensors, half, computeCapability);
     this.vectors = new CudaVectorOps(kernels, tensors, staging, stream);
