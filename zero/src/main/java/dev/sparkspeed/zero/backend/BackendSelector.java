@@ -1,6 +1,7 @@
 package dev.sparkspeed.zero.backend;
 
 import dev.sparkspeed.zero.backend.cuda.CudaBackend;
+import dev.sparkspeed.zero.backend.cuda.CudaOptions;
 import dev.sparkspeed.zero.backend.cuda.CudaProbe;
 import dev.sparkspeed.zero.tensor.DType;
 import java.lang.reflect.InvocationTargetException;
@@ -186,7 +187,7 @@ public final class BackendSelector {
       throw new IllegalArgumentException("the decision " + decision + " is not for CUDA");
     }
     return CudaBackend.open(
-        CudaBackend.Options.defaults().withDevice(decision.cudaDevice()).withLayerGemm(layerGemm));
+        CudaOptions.defaults().withDevice(decision.cudaDevice()).withLayerGemm(layerGemm));
   }
 
   /** The CPU backend, looked up by class name. */

@@ -3,6 +3,7 @@ package dev.sparkspeed.zero.bench;
 import dev.sparkspeed.zero.backend.Backend;
 import dev.sparkspeed.zero.backend.BackendSelector;
 import dev.sparkspeed.zero.backend.cuda.CudaBackend;
+import dev.sparkspeed.zero.backend.cuda.CudaOptions;
 import dev.sparkspeed.zero.backend.cuda.CudaProbe;
 import dev.sparkspeed.zero.tensor.DType;
 import java.io.PrintStream;
@@ -73,7 +74,7 @@ public final class GpuCheck {
     long start = System.nanoTime();
     List<String[]> table = new ArrayList<>();
     boolean allPass = true;
-    try (CudaBackend gpu = CudaBackend.open(CudaBackend.Options.defaults().withDevice(device));
+    try (CudaBackend gpu = CudaBackend.open(CudaOptions.defaults().withDevice(device));
         Backend cpu = openCpuOrNull(out)) {
       out.printf(
           "device %s: %s (sm_%d, %s)%n",

@@ -15,10 +15,10 @@ import org.bytedeco.cuda.cudart.CUstream_st;
  * The {@link Backend} on one NVIDIA GPU: device memory from a caching pool, one stream on which
  * every kernel, copy and cuBLAS call is queued in issue order, host↔device copies through pinned
  * staging buffers, GEMMs through cuBLAS (FP32 accumulation; TF32 tensor cores only when {@link
- * Options#allowTf32}), and the other kernels compiled from CUDA C with NVRTC at first use.
+ * CudaOptions#allowTf32}), and the other kernels compiled from CUDA C with NVRTC at first use.
  *
- * <p>Mixed precision: with {@link Options#layerGemm} BF16 (or FP16) the GEMMs inside the linear and
- * attention layers round their operands to 16 bits per call and run on tensor cores with FP32
+ * <p>Mixed precision: with {@link CudaOptions#layerGemm} BF16 (or FP16) the GEMMs inside the linear
+ * and attention layers round their operands to 16 bits per call and run on tensor cores with FP32
  * accumulation; the attention scores are then stored in 16 bits (see {@link #attentionForward}).
  * Activations, layer norms, the loss, gradients handed to the caller and the optimizer stay FP32,
  * and {@link #gemm} keeps its operands' own dtypes. With FP32 (the default) every layer is FP32.
@@ -28,47 +28,7 @@ import org.bytedeco.cuda.cudart.CUstream_st;
  * (the device context is made current on the calling thread when it changes).
  */
 public final class CudaBackend implements Backend {
-  /**
-   * Settings of one backend.
-   *
-   * @param device CUDA device ordinal (after CUDA_VISIBLE_DEVICES)
-   * @param allowTf32 let FP32 GEMMs use TF32 tensor cores (about 10 bits of mantissa in products)
-   * @param stagingBytes size of each of the two pinned staging buffers, bytes
-   * @param layerGemm operand type of the linear and attention GEMMs: FP32, or BF16/FP16 to round
-   *     operands per call and run on tensor cores (the mixed-precision training path)
-   */
-  public record Options(int device, boolean allowTf32, long stagingBytes, DType layerGemm) {
-    public Options {
-      if (layerGemm == DType.INT32 || layerGemm == null) {
-        throw new IllegalArgumentException(
-            "layer GEMM type " + layerGemm + " must be FP32, BF16 or FP16");
-      }
-    }
-
-    /** Device 0, exact FP32 GEMMs, 8 MiB staging buffers. */
-    public static Options defaults() {
-      return new Options(0, false, 8L << 20, FP32);
-    }
-
-    public Options withDevice(int d) {
-      return new Options(d, allowTf32, stagingBytes, layerGemm);
-    }
-
-    public Options withTf32(boolean allow) {
-      return new Options(device, allow, stagingBytes, layerGemm);
-    }
-
-    public Options withStaging(long bytes) {
-      return new Options(device, allowTf32, bytes, layerGemm);
-    }
-
-    /** The same options with the layer GEMMs in {@code type} (FP32, BF16 or FP16). */
-    public Options withLayerGemm(DType type) {
-      return new Options(device, allowTf32, stagingBytes, type);
-    }
-  }
-
-  private final Options options;
+  private final CudaOptions options;
   private final int device;
   private final String name;
   private final String deviceName;
@@ -90,7 +50,7 @@ public final class CudaBackend implements Backend {
   private Thread boundThread;
   private boolean closed;
 
-  private CudaBackend(Options options) {
+  private CudaBackend(CudaOptions options) {
     this.options = options;
     this.device = Cuda.device(options.device());
     this.computeCapability = Cuda.computeCapability(device);
@@ -120,7 +80,7 @@ public final class CudaBackend implements Backend {
   }
 
   /** Opens device {@code options.device()}; fails with what is missing when CUDA is unusable. */
-  public static CudaBackend open(Options options) {
+  public static CudaBackend open(CudaOptions options) {
     CudaProbe.Result probe = CudaProbe.probe();
     if (!probe.available()) {
       throw new CudaException("CUDA backend unavailable: " + probe.reason());
@@ -130,7 +90,7 @@ public final class CudaBackend implements Backend {
 
   /** Opens a device with default options. */
   public static CudaBackend open(int device) {
-    return open(Options.defaults().withDevice(device));
+    return open(CudaOptions.defaults().withDevice(device));
   }
 
   @Override
@@ -153,7 +113,7 @@ public final class CudaBackend implements Backend {
     return computeCapability;
   }
 
-  public Options options() {
+  public CudaOptions options() {
     return options;
   }
 
@@ -580,19 +540,6 @@ public final class CudaBackend implements Backend {
       staging.close();
       Cuda.destroyStream(stream);
       Cuda.releasePrimaryContext(device);
-    }
-  }
-
-  /** Device memory straight from the driver, for the pool. */
-  private static final class DriverMemory implements DeviceMemoryPool.RawMemory {
-    @Override
-    public long allocate(long bytes) {
-      return Cuda.malloc(bytes);
-    }
-
-    @Override
-    public void release(long address) {
-      Cuda.free(address);
     }
   }
 }

@@ -8,8 +8,8 @@ import java.util.TreeMap;
 
 /**
  * 16-bit copies of FP32 GEMM operands for the layer GEMMs of a backend opened with {@link
- * CudaBackend.Options#layerGemm} BF16 or FP16. Activations stay FP32 between kernels; each linear
- * or attention GEMM rounds its operands (round to nearest even) into one of a few scratch slots and
+ * CudaOptions#layerGemm} BF16 or FP16. Activations stay FP32 between kernels; each linear or
+ * attention GEMM rounds its operands (round to nearest even) into one of a few scratch slots and
  * multiplies them on tensor cores with FP32 accumulation. A slot grows to the largest operand it
  * has held and is kept, so steady-state steps allocate nothing. Reusing a slot is safe without
  * synchronisation because every cast and GEMM is queued on the backend's one stream.

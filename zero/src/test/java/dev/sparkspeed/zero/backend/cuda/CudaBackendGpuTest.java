@@ -28,7 +28,7 @@ class CudaBackendGpuTest {
         CudaProbe.available(), () -> CudaProbe.probe().reason());
     host = new Allocator("gpu-test-host");
     // Small staging buffers so every transfer below crosses several chunks.
-    gpu = CudaBackend.open(CudaBackend.Options.defaults().withDevice(0).withStaging(4096));
+    gpu = CudaBackend.open(CudaOptions.defaults().withDevice(0).withStaging(4096));
   }
 
   @AfterEach

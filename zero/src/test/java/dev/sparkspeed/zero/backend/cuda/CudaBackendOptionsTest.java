@@ -12,7 +12,7 @@ class CudaBackendOptionsTest {
 
   @Test
   void defaultsAreExactFp32() {
-    CudaBackend.Options o = CudaBackend.Options.defaults();
+    CudaOptions o = CudaOptions.defaults();
     assertEquals(DType.FP32, o.layerGemm());
     assertFalse(o.allowTf32());
     assertEquals(0, o.device());
@@ -20,13 +20,13 @@ class CudaBackendOptionsTest {
 
   @Test
   void theLayerGemmTypeIsKeptByEveryOtherSetting() {
-    CudaBackend.Options o =
-        CudaBackend.Options.defaults()
+    CudaOptions o =
+        CudaOptions.defaults()
             .withLayerGemm(DType.BF16)
             .withDevice(3)
             .withStaging(4096)
             .withTf32(true);
-    assertEquals(new CudaBackend.Options(3, true, 4096, DType.BF16), o);
+    assertEquals(new CudaOptions(3, true, 4096, DType.BF16), o);
     assertEquals(DType.FP16, o.withLayerGemm(DType.FP16).layerGemm());
   }
 
@@ -35,7 +35,7 @@ class CudaBackendOptionsTest {
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> CudaBackend.Options.defaults().withLayerGemm(DType.INT32));
+            () -> CudaOptions.defaults().withLayerGemm(DType.INT32));
     assertTrue(e.getMessage().contains("INT32") && e.getMessage().contains("BF16"));
   }
 }

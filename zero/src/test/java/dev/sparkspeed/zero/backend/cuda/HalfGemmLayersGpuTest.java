@@ -38,7 +38,7 @@ class HalfGemmLayersGpuTest {
     Assumptions.assumeTrue(CudaProbe.available(), () -> CudaProbe.probe().reason());
     host = new Allocator("half-gemm-test-host");
     cpu = new CpuBackend();
-    gpu = CudaBackend.open(CudaBackend.Options.defaults().withLayerGemm(DType.BF16));
+    gpu = CudaBackend.open(CudaOptions.defaults().withLayerGemm(DType.BF16));
   }
 
   @AfterEach
