@@ -1,15 +1,12 @@
 package dev.sparkspeed.zero.bench;
 
 import dev.sparkspeed.zero.backend.Backend;
+import dev.sparkspeed.zero.backend.TimeTable;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -32,7 +29,7 @@ final class OpProfile implements InvocationHandler {
           "equals");
 
   private final Backend inner;
-  private final Map<String, long[]> byMethod = new HashMap<>();
+  private final TimeTable byMethod = new TimeTable();
   private boolean enabled;
 
   private OpProfile(Backend inner) {
@@ -72,31 +69,13 @@ final class OpProfile implements InvocationHandler {
     }
     if (timed) {
       inner.synchronize();
-      long[] acc = byMethod.computeIfAbsent(m.getName(), k -> new long[2]);
-      acc[0]++;
-      acc[1] += System.nanoTime() - t0;
+      byMethod.add(m.getName(), (System.nanoTime() - t0) / 1e6);
     }
     return result;
   }
 
   /** The {@code top} most expensive methods: name, calls, milliseconds, share of the total. */
   List<String> report(int top) {
-    long total = byMethod.values().stream().mapToLong(a -> a[1]).sum();
-    List<Map.Entry<String, long[]>> sorted = new ArrayList<>(byMethod.entrySet());
-    sorted.sort((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1]));
-    List<String> lines = new ArrayList<>();
-    lines.add(String.format(Locale.ROOT, "profiled total %.2f ms", total / 1e6));
-    for (Map.Entry<String, long[]> e : sorted.subList(0, Math.min(top, sorted.size()))) {
-      long[] a = e.getValue();
-      lines.add(
-          String.format(
-              Locale.ROOT,
-              "  %-28s %6d calls %9.3f ms %5.1f%%",
-              e.getKey(),
-              a[0],
-              a[1] / 1e6,
-              100.0 * a[1] / Math.max(1, total)));
-    }
-    return lines;
+    return byMethod.lines("profiled total", top);
   }
 }

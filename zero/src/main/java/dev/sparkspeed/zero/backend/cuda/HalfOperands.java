@@ -2,7 +2,6 @@ package dev.sparkspeed.zero.backend.cuda;
 
 import dev.sparkspeed.zero.tensor.DType;
 import dev.sparkspeed.zero.tensor.Tensor;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -36,7 +35,7 @@ final class HalfOperands implements AutoCloseable {
   // finds its part of the copy. Buffers stay by address across steps, so a steady state
   // allocates nothing.
   private final TreeMap<Long, Kept> kept = new TreeMap<>();
-  private final Map<Long, DeviceBuffer> keptBuffers = new HashMap<>();
+  private final TreeMap<Long, DeviceBuffer> keptBuffers = new TreeMap<>();
 
   private record Kept(long bytes, long half) {}
 
@@ -102,6 +101,9 @@ final class HalfOperands implements AutoCloseable {
   /** Forgets every copy kept for FP32 memory in [start, start + bytes) (the memory is freed). */
   void forget(long start, long bytes) {
     kept.subMap(start, start + bytes).clear();
+    Map<Long, DeviceBuffer> buffers = keptBuffers.subMap(start, start + bytes);
+    buffers.values().forEach(DeviceBuffer::close);
+    buffers.clear();
   }
 
   /** Forgets the copy kept for {@code src}; its buffer stays for the next keep of that address. */

@@ -1,10 +1,8 @@
 package dev.sparkspeed.zero.backend.cuda;
 
+import dev.sparkspeed.zero.backend.TimeTable;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import org.bytedeco.cuda.cudart.CUevent_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 
@@ -20,7 +18,7 @@ final class KernelTimer implements AutoCloseable {
   private final CUstream_st stream;
   private final List<CUevent_st> events = new ArrayList<>();
   private final List<String> labels = new ArrayList<>();
-  private final Map<String, double[]> totals = new HashMap<>();
+  private final TimeTable totals = new TimeTable();
   private boolean on;
 
   KernelTimer(CUstream_st stream) {
@@ -66,10 +64,7 @@ final class KernelTimer implements AutoCloseable {
     }
     Cuda.waitFor(events.get(2 * labels.size() - 1));
     for (int i = 0; i < labels.size(); i++) {
-      double ms = Cuda.elapsedMillis(events.get(2 * i), events.get(2 * i + 1));
-      double[] t = totals.computeIfAbsent(labels.get(i), k -> new double[2]);
-      t[0]++;
-      t[1] += ms;
+      totals.add(labels.get(i), Cuda.elapsedMillis(events.get(2 * i), events.get(2 * i + 1)));
     }
     labels.clear();
   }
@@ -80,22 +75,7 @@ final class KernelTimer implements AutoCloseable {
    */
   List<String> report(int top) {
     drain();
-    double total = totals.values().stream().mapToDouble(t -> t[1]).sum();
-    List<Map.Entry<String, double[]>> sorted = new ArrayList<>(totals.entrySet());
-    sorted.sort((a, b) -> Double.compare(b.getValue()[1], a.getValue()[1]));
-    List<String> lines = new ArrayList<>();
-    lines.add(String.format(Locale.ROOT, "device time in kernels %.2f ms", total));
-    for (Map.Entry<String, double[]> e : sorted.subList(0, Math.min(top, sorted.size()))) {
-      double[] t = e.getValue();
-      lines.add(
-          String.format(
-              Locale.ROOT,
-              "  %-52s %5d x %8.3f ms %5.1f%%",
-              e.getKey(),
-              (long) t[0],
-              t[1],
-              100 * t[1] / Math.max(1e-9, total)));
-    }
+    List<String> lines = totals.lines("device time in kernels", top);
     totals.clear();
     return lines;
   }
