@@ -73,14 +73,14 @@ public final class KernelParitySection implements CheckSection {
    * softmax); against the CPU's FP32 layers.
    */
   private static void halfLayers(ParityHarness h, List<Row> rows) {
-    double[] lin = linear(h, h.uniform(FP32, -2, 2, ROWS, C), 3 * C);
+    double[] lin = linearErrors(h, h.uniform(FP32, -2, 2, ROWS, C), 3 * C);
     rows.add(half("linearForward", lin[0]));
     rows.add(half("linearBackward", lin[1]));
-    double[] att = attention(h, B, T, C, NH, false);
+    double[] att = attentionErrors(h, B, T, C, NH, false);
     rows.add(half("attentionForward", att[0]));
     rows.add(half("attentionBackward", att[1]));
     // Head size 64 and T a multiple of 64: the fused attention kernels.
-    double[] fused = attention(h, 2, 128, 256, 4, false);
+    double[] fused = attentionErrors(h, 2, 128, 256, 4, false);
     rows.add(half("attentionForward fused", fused[0]));
     rows.add(half("attentionBackward fused", fused[1]));
   }
@@ -279,7 +279,7 @@ public final class KernelParitySection implements CheckSection {
                     C));
     rows.add(fp32("layerNormBackward", worst(h, din, dw, db)));
 
-    double[] lin = linear(h, in, 3 * C);
+    double[] lin = linearErrors(h, in, 3 * C);
     rows.add(fp32("linearForward", lin[0]));
     rows.add(fp32("linearBackward", lin[1]));
 
@@ -302,7 +302,7 @@ public final class KernelParitySection implements CheckSection {
   }
 
   private static void attention(ParityHarness h, List<Row> rows) {
-    double[] e = attention(h, B, T, C, NH, true);
+    double[] e = attentionErrors(h, B, T, C, NH, true);
     rows.add(fp32("attentionForward", e[0]));
     rows.add(fp32("attentionBackward", e[1]));
   }
@@ -311,7 +311,7 @@ public final class KernelParitySection implements CheckSection {
    * linearForward (with a bias) then linearBackward of a (ROWS, C) input to outDim outputs on both
    * sides; returns the forward's and the backward's worst relative errors.
    */
-  private static double[] linear(ParityHarness h, Twin in, int outDim) {
+  private static double[] linearErrors(ParityHarness h, Twin in, int outDim) {
     Twin w = h.uniform(FP32, -0.1f, 0.1f, outDim, C);
     Twin bias = h.uniform(FP32, -0.1f, 0.1f, outDim);
     Twin out = h.constant(FP32, 0, ROWS, outDim);
@@ -336,7 +336,8 @@ public final class KernelParitySection implements CheckSection {
    * the backward's worst relative errors. With {@code scores} the forward's probabilities and
    * (causal) pre-softmax scores count too: only the FP32 path keeps them as FP32 matrices.
    */
-  private static double[] attention(ParityHarness h, int b, int t, int c, int nh, boolean scores) {
+  private static double[] attentionErrors(
+      ParityHarness h, int b, int t, int c, int nh, boolean scores) {
     Twin qkv = h.uniform(FP32, -1, 1, b, t, 3 * c);
     Twin out = h.constant(FP32, 0, b, t, c);
     Twin preatt = h.constant(FP32, 0, b, nh, t, t);
