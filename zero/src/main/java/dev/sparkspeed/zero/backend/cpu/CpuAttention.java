@@ -2,6 +2,7 @@ package dev.sparkspeed.zero.backend.cpu;
 
 import dev.sparkspeed.zero.tensor.Tensor;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 
 /**
  * Causal multi-head self-attention as GEMMs per (batch, head) with the masked softmax in Java.
@@ -9,9 +10,11 @@ import java.nio.FloatBuffer;
  */
 final class CpuAttention {
   private final CpuThreads threads;
+  private final RowKernels rows;
 
-  CpuAttention(CpuThreads threads) {
+  CpuAttention(CpuThreads threads, RowKernels rows) {
     this.threads = threads;
+    this.rows = rows;
   }
 
   static void checkHeads(int c, int nh) {
@@ -69,31 +72,18 @@ final class CpuAttention {
    * Row r of the (B·NH·T, T) score matrix is query t = r mod T; keys after t are masked. Rows are
    * staged through heap arrays: off-heap loops pay a check per element.
    */
-  private static void softmaxRows(FloatBuffer a, FloatBuffer pre, int t, int lo, int hi) {
+  private void softmaxRows(FloatBuffer a, FloatBuffer pre, int t, int lo, int hi) {
     float[] p = new float[t];
     float[] e = new float[t];
     for (int r = lo; r < hi; r++) {
       int q = r % t;
       int row = r * t;
       pre.get(row, p, 0, t);
-      float max = Float.NEGATIVE_INFINITY;
-      for (int k = 0; k <= q; k++) {
-        max = Math.max(max, p[k]);
-      }
-      double sum = 0;
-      for (int k = 0; k <= q; k++) {
-        float v = CpuMath.exp(p[k] - max);
-        e[k] = v;
-        sum += v;
-      }
-      float inv = (float) (1.0 / sum);
-      for (int k = 0; k <= q; k++) {
-        e[k] *= inv;
-      }
-      for (int k = q + 1; k < t; k++) {
-        e[k] = 0f;
-        p[k] = 0f;
-      }
+      float max = rows.max(p, 0, q + 1);
+      double sum = rows.expShifted(p, e, 0, q + 1, max);
+      rows.scale(e, 0, q + 1, (float) (1.0 / sum));
+      Arrays.fill(e, q + 1, t, 0f);
+      Arrays.fill(p, q + 1, t, 0f);
       a.put(row, e, 0, t);
       pre.put(row, p, 0, t);
     }

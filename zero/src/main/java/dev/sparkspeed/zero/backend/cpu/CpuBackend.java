@@ -39,12 +39,12 @@ public final class CpuBackend implements Backend {
     this.threads = new CpuThreads("sparkspeed-cpu", threads);
     this.memory = new HostMemory("cpu", memoryLimitBytes);
     this.vectors = new CpuVectorOps(this.threads);
-    this.linear = new CpuLinear(this.threads);
+    this.linear = new CpuLinear(this.threads, this.memory);
     this.activations = new CpuActivations(this.threads);
     this.encoder = new CpuEncoder(this.threads);
     this.layerNorm = new CpuLayerNorm(this.threads);
-    this.attention = new CpuAttention(this.threads);
-    this.loss = new CpuLoss(this.threads);
+    this.attention = new CpuAttention(this.threads, RowKernels.fastest());
+    this.loss = new CpuLoss(this.threads, RowKernels.fastest());
     this.adam = new CpuAdam(this.threads);
   }
 
@@ -359,6 +359,7 @@ public final class CpuBackend implements Backend {
   @Override
   public void close() {
     threads.close();
+    linear.close();
     memory.close();
   }
 }

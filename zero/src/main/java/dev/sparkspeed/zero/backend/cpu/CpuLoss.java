@@ -3,13 +3,16 @@ package dev.sparkspeed.zero.backend.cpu;
 import dev.sparkspeed.zero.tensor.Tensor;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import java.util.Arrays;
 
 /** Softmax cross-entropy over a padded vocabulary, and squared error; rows split across threads. */
 final class CpuLoss {
   private final CpuThreads threads;
+  private final RowKernels rows;
 
-  CpuLoss(CpuThreads threads) {
+  CpuLoss(CpuThreads threads, RowKernels rows) {
     this.threads = threads;
+    this.rows = rows;
   }
 
   /** Fails on a target that is neither a real class nor the ignore index. */
@@ -67,25 +70,12 @@ final class CpuLoss {
    * Replaces one row of logits by its probabilities (padding columns 0) and returns its loss, log Σ
    * exp(z − max) − (z_y − max).
    */
-  private static float softmaxRow(float[] z, int v, int vp, int target, int ignoreIndex) {
-    float max = Float.NEGATIVE_INFINITY;
-    for (int j = 0; j < v; j++) {
-      max = Math.max(max, z[j]);
-    }
+  private float softmaxRow(float[] z, int v, int vp, int target, int ignoreIndex) {
+    float max = rows.max(z, 0, v);
     float zt = target == ignoreIndex ? 0f : z[target];
-    double sum = 0;
-    for (int j = 0; j < v; j++) {
-      float e = CpuMath.exp(z[j] - max);
-      z[j] = e;
-      sum += e;
-    }
-    float inv = (float) (1.0 / sum);
-    for (int j = 0; j < v; j++) {
-      z[j] *= inv;
-    }
-    for (int j = v; j < vp; j++) {
-      z[j] = 0f;
-    }
+    double sum = rows.expShifted(z, z, 0, v, max);
+    rows.scale(z, 0, v, (float) (1.0 / sum));
+    Arrays.fill(z, v, vp, 0f);
     if (target == ignoreIndex) {
       return 0f;
     }

@@ -9,19 +9,19 @@ package dev.sparkspeed.zero.backend.cpu;
  * interval.
  */
 final class CpuMath {
-  private static final float LOG2E = 1.44269504f;
-  private static final float LN2_HI = 0.693145751953125f;
-  private static final float LN2_LO = 1.428606765330187e-6f;
+  static final float LOG2E = 1.44269504f;
+  static final float LN2_HI = 0.693145751953125f;
+  static final float LN2_LO = 1.428606765330187e-6f;
 
   /** 1.5·2^23: adding it rounds a float of magnitude below 2^22 to an integer in its low bits. */
-  private static final float ROUNDER = 12582912f;
+  static final float ROUNDER = 12582912f;
 
-  private static final int ROUNDER_BITS = 0x4b400000;
+  static final int ROUNDER_BITS = 0x4b400000;
 
   /** Beyond these e^x is not a normal float: 0 below, infinity above. */
-  private static final float UNDERFLOW = -87.33654f;
+  static final float UNDERFLOW = -87.33654f;
 
-  private static final float OVERFLOW = 88.72283f;
+  static final float OVERFLOW = 88.72283f;
 
   private CpuMath() {}
 

@@ -1,6 +1,7 @@
 package dev.sparkspeed.zero.backend.cpu;
 
 import static dev.sparkspeed.zero.backend.cpu.TestTensors.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.sparkspeed.zero.backend.Activation;
 import dev.sparkspeed.zero.tensor.Tensor;
@@ -125,6 +126,34 @@ class LayerParityTest {
         assertClose("linear dbias", dbRef, db, TOL);
       }
     }
+  }
+
+  /** The transposed input gradient goes through scratch that grows once and is then reused. */
+  @Test
+  void linearBackwardAcrossSizes() {
+    int in = 40;
+    int outDim = 24;
+    Tensor w = tt.uniform(1, outDim, in);
+    long allocationsAfterLargest = -1;
+    for (int rows : new int[] {5, 50, 17, 50}) {
+      Tensor x = tt.uniform(1, rows, in);
+      Tensor dout = tt.uniform(1, rows, outDim);
+      Tensor din = tt.uniform(1, rows, in);
+      Tensor dw = tt.zeros(outDim, in);
+      Tensor dinRef = tt.copyOf(din);
+      Tensor dwRef = tt.zeros(outDim, in);
+      cpu.linearBackward(din, dw, null, dout, x, w, rows, in, outDim);
+      ref.linearBackward(dinRef, dwRef, null, dout, x, w, rows, in, outDim);
+      assertClose("linear din, rows " + rows, dinRef, din, TOL);
+      assertClose("linear dweight, rows " + rows, dwRef, dw, TOL);
+      if (rows == 50 && allocationsAfterLargest < 0) {
+        allocationsAfterLargest = cpu.allocationCount();
+      }
+    }
+    assertEquals(
+        allocationsAfterLargest,
+        cpu.allocationCount(),
+        "backward passes no larger than an earlier one must reuse its scratch");
   }
 
   @ParameterizedTest
