@@ -45,7 +45,7 @@ public final class CpuBackend implements Backend {
     this.layerNorm = new CpuLayerNorm(this.threads);
     this.attention = new CpuAttention(this.threads, RowKernels.fastest());
     this.loss = new CpuLoss(this.threads, RowKernels.fastest());
-    this.adam = new CpuAdam(this.threads);
+    this.adam = new CpuAdam(this.threads, AdamLoop.fastest());
   }
 
   /** Threads OpenBLAS runs one sgemm on. */

@@ -1,7 +1,5 @@
 package dev.sparkspeed.zero.backend.cpu;
 
-import java.util.logging.Logger;
-
 /**
  * The per-row loops of the softmaxes (cross-entropy over the vocabulary, attention over keys): the
  * row maximum, the shifted exponentials with their sum, and a scale. Every implementation gives
@@ -17,9 +15,6 @@ interface RowKernels {
 
   /** Elements per block of partial sums: short enough that float partials stay within 1e-7. */
   int BLOCK = 1024;
-
-  /** System property that, set to {@code false}, keeps the CPU kernels on the scalar loops. */
-  String VECTOR_PROPERTY = "sparkspeed.cpu.vectorKernels";
 
   /** What the implementation runs on, for logs. */
   String describe();
@@ -46,12 +41,11 @@ interface RowKernels {
   }
 
   /**
-   * The Vector API kernels when the JVM resolved {@code jdk.incubator.vector} (started with {@code
-   * --add-modules jdk.incubator.vector}) and its preferred vectors hold 8 or 16 floats; the scalar
-   * loops otherwise, or when {@value #VECTOR_PROPERTY} is {@code false}.
+   * The Vector API kernels when the JVM can run them and its preferred vectors hold 8 or 16 floats
+   * (see {@link VectorApi}); the scalar loops otherwise.
    */
   static RowKernels fastest() {
-    return RowKernelChoice.CHOSEN;
+    return Chosen.KERNELS;
   }
 
   /** The scalar loops, whatever the JVM offers; the reference the vector kernels are tested on. */
@@ -59,36 +53,11 @@ interface RowKernels {
     return new ScalarRowKernels();
   }
 
-  /** Picks the implementation once per JVM and says which, and why, in one log line. */
-  final class RowKernelChoice {
-    static final RowKernels CHOSEN = choose();
+  /** Holds the choice, made once per JVM on first use. */
+  final class Chosen {
+    static final RowKernels KERNELS =
+        VectorApi.loadOr(RowKernels.class, "VectorRowKernels", scalar());
 
-    private RowKernelChoice() {}
-
-    private static RowKernels choose() {
-      Logger log = Logger.getLogger(RowKernels.class.getName());
-      if (!Boolean.parseBoolean(System.getProperty(VECTOR_PROPERTY, "true"))) {
-        log.fine("CPU row kernels: scalar (" + VECTOR_PROPERTY + "=false)");
-        return scalar();
-      }
-      if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-        log.info(
-            "CPU row kernels: scalar; start the JVM with --add-modules=jdk.incubator.vector"
-                + " for the vectorized softmax and cross-entropy");
-        return scalar();
-      }
-      try {
-        RowKernels k =
-            (RowKernels)
-                Class.forName(RowKernels.class.getPackageName() + ".VectorRowKernels")
-                    .getDeclaredConstructor()
-                    .newInstance();
-        log.fine("CPU row kernels: " + k.describe());
-        return k;
-      } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-        log.info("CPU row kernels: scalar; the Vector API is unusable here: " + e);
-        return scalar();
-      }
-    }
+    private Chosen() {}
   }
 }
