@@ -40,9 +40,9 @@ public final class CpuBackend implements Backend {
     this.memory = new HostMemory("cpu", memoryLimitBytes);
     this.vectors = new CpuVectorOps(this.threads);
     this.linear = new CpuLinear(this.threads, this.memory);
-    this.activations = new CpuActivations(this.threads);
+    this.activations = new CpuActivations(this.threads, PointwiseLoops.fastest());
     this.encoder = new CpuEncoder(this.threads);
-    this.layerNorm = new CpuLayerNorm(this.threads);
+    this.layerNorm = new CpuLayerNorm(this.threads, LayerNormRows.fastest());
     this.attention = new CpuAttention(this.threads, RowKernels.fastest());
     this.loss = new CpuLoss(this.threads, RowKernels.fastest());
     this.adam = new CpuAdam(this.threads, AdamLoop.fastest());

@@ -48,19 +48,19 @@ final class CpuMath {
 
   // tanh(u) ≈ u·P(u²)/Q(u²) on |u| ≤ 9, a weighted least-squares fit to tanh(u)/u made for this
   // class (relative error below 1e-8 in exact arithmetic, 4e-7 when evaluated in float).
-  private static final float P0 = 9.999999934e-01f;
-  private static final float P1 = 1.308406536e-01f;
-  private static final float P2 = 3.104018033e-03f;
-  private static final float P3 = 1.115495793e-05f;
-  private static final float P4 = -2.022788128e-08f;
-  private static final float P5 = 5.279238003e-11f;
-  private static final float P6 = -8.492048709e-14f;
-  private static final float Q1 = 4.641739247e-01f;
-  private static final float Q2 = 2.449542430e-02f;
-  private static final float Q3 = 2.546235416e-04f;
+  static final float P0 = 9.999999934e-01f;
+  static final float P1 = 1.308406536e-01f;
+  static final float P2 = 3.104018033e-03f;
+  static final float P3 = 1.115495793e-05f;
+  static final float P4 = -2.022788128e-08f;
+  static final float P5 = 5.279238003e-11f;
+  static final float P6 = -8.492048709e-14f;
+  static final float Q1 = 4.641739247e-01f;
+  static final float Q2 = 2.449542430e-02f;
+  static final float Q3 = 2.546235416e-04f;
 
   /** Beyond ±9 tanh is ±1 to within 3e-8, below float resolution. */
-  private static final float TANH_LIMIT = 9f;
+  static final float TANH_LIMIT = 9f;
 
   /**
    * tanh in float, within 4e-7 relative (up to 1.0000002 in magnitude) for finite u; NaN for
