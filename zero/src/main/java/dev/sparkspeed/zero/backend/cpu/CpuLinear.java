@@ -13,6 +13,9 @@ final class CpuLinear implements AutoCloseable {
   /** Rows of din transposed back per block: 16 rows × inDim floats stay in the L2 cache. */
   private static final int TRANSPOSE_ROWS = 16;
 
+  /** See {@link #addInputGradient}. */
+  private static final int TRANSPOSED_MIN_RATIO = 2;
+
   private final CpuThreads threads;
   private final HostMemory memory;
   private Tensor dinT; // (inDim, rows), as large as the largest backward so far
@@ -169,12 +172,26 @@ final class CpuLinear implements AutoCloseable {
   }
 
   /**
-   * din (rows, inDim) += dout (rows, outDim) · weight (outDim, inDim), computed as dinᵀ = weightᵀ ·
-   * doutᵀ into scratch, then transposed onto din. Inside a training step the weight comes cold from
-   * memory, and OpenBLAS packs it faster in this transposed form than in the plain one: about 15%
-   * more GFLOP/s on GPT-2's shapes, far more than the transpose costs.
+   * din (rows, inDim) += dout (rows, outDim) · weight (outDim, inDim). Inside a training step the
+   * weight comes cold from memory, and OpenBLAS packs it faster when the product is formed
+   * transposed, dinᵀ = weightᵀ · doutᵀ: 10–15% more GFLOP/s on GPT-2's shapes. The transpose back
+   * costs time in proportion to din, the product in proportion to din × outDim, so the transposed
+   * form is taken only where outDim is at least {@link #TRANSPOSED_MIN_RATIO} × inDim (GPT-2's
+   * attention input, MLP input and tied output layers; measured, it loses on the projections back
+   * to the residual width).
    */
   private void addInputGradient(
+      FloatBuffer dx, FloatBuffer g, FloatBuffer w, int rows, int inDim, int outDim) {
+    if (outDim < (long) TRANSPOSED_MIN_RATIO * inDim) {
+      OpenBlas.sgemm(
+          false, false, rows, inDim, outDim, 1f, g, 0, outDim, w, 0, inDim, 1f, dx, 0, inDim);
+      return;
+    }
+    addTransposedInputGradient(dx, g, w, rows, inDim, outDim);
+  }
+
+  /** {@link #addInputGradient} through dinᵀ in scratch, transposed back onto din. */
+  private void addTransposedInputGradient(
       FloatBuffer dx, FloatBuffer g, FloatBuffer w, int rows, int inDim, int outDim) {
     long n = (long) rows * inDim;
     if (dinT == null || dinT.size() < n) {

@@ -128,11 +128,31 @@ class LayerParityTest {
     }
   }
 
+  @Test
+  void linearBackwardPlainForm() {
+    int rows = 19;
+    int in = 70;
+    int outDim = 50; // under twice in: the plain input-gradient GEMM
+    Tensor x = tt.uniform(1, rows, in);
+    Tensor w = tt.uniform(1, outDim, in);
+    Tensor dout = tt.uniform(1, rows, outDim);
+    Tensor din = tt.uniform(1, rows, in);
+    Tensor dw = tt.uniform(1, outDim, in);
+    Tensor dinRef = tt.copyOf(din);
+    Tensor dwRef = tt.copyOf(dw);
+    long allocations = cpu.allocationCount();
+    cpu.linearBackward(din, dw, null, dout, x, w, rows, in, outDim);
+    ref.linearBackward(dinRef, dwRef, null, dout, x, w, rows, in, outDim);
+    assertClose("linear din", dinRef, din, TOL);
+    assertClose("linear dweight", dwRef, dw, TOL);
+    assertEquals(allocations, cpu.allocationCount(), "the plain form needs no scratch");
+  }
+
   /** The transposed input gradient goes through scratch that grows once and is then reused. */
   @Test
   void linearBackwardAcrossSizes() {
-    int in = 40;
-    int outDim = 24;
+    int in = 24;
+    int outDim = 60; // at least twice in: the transposed input-gradient form
     Tensor w = tt.uniform(1, outDim, in);
     long allocationsAfterLargest = -1;
     for (int rows : new int[] {5, 50, 17, 50}) {
