@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -77,5 +79,60 @@ class CpuThreadsTest {
   private static boolean poolAlive() {
     return Thread.getAllStackTraces().keySet().stream()
         .anyMatch(t -> t.getName().startsWith("closing-pool-") && t.isAlive());
+  }
+
+  @Test
+  void aLoopStartedInsideAPieceRunsInline() {
+    try (CpuThreads threads = new CpuThreads("test-pool", 2)) {
+      AtomicIntegerArray hits = new AtomicIntegerArray(100);
+      threads.forRange(
+          10,
+          1,
+          (lo, hi) -> {
+            for (int i = lo; i < hi; i++) {
+              int row = i;
+              threads.forRange(
+                  10,
+                  1,
+                  (a, b) -> {
+                    for (int j = a; j < b; j++) {
+                      hits.incrementAndGet(row * 10 + j);
+                    }
+                  });
+            }
+          });
+      for (int i = 0; i < 100; i++) {
+        assertEquals(1, hits.get(i), "index " + i);
+      }
+    }
+  }
+
+  /** Loops back to back (workers spinning) and after pauses (workers parked): none may hang. */
+  @Test
+  void loopsHandOverWhetherWorkersSpinOrPark() {
+    try (CpuThreads threads = new CpuThreads("test-pool", 3)) {
+      assertTimeoutPreemptively(
+          Duration.ofSeconds(60),
+          () -> {
+            int n = 64;
+            for (int loop = 0; loop < 3000; loop++) {
+              if (loop % 300 == 0) {
+                Thread.sleep(2 * CpuThreads.SPIN_NANOS / 1_000_000 + 2);
+              }
+              AtomicIntegerArray hits = new AtomicIntegerArray(n);
+              threads.forRange(
+                  n,
+                  1,
+                  (lo, hi) -> {
+                    for (int i = lo; i < hi; i++) {
+                      hits.incrementAndGet(i);
+                    }
+                  });
+              for (int i = 0; i < n; i++) {
+                assertEquals(1, hits.get(i), "loop " + loop + ", index " + i);
+              }
+            }
+          });
+    }
   }
 }
