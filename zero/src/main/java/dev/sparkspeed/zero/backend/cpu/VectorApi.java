@@ -1,5 +1,6 @@
 package dev.sparkspeed.zero.backend.cpu;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
 /**
@@ -7,13 +8,16 @@ import java.util.logging.Logger;
  * run them: started with {@code --add-modules=jdk.incubator.vector}, and {@value #PROPERTY} not
  * {@code false}. Otherwise, or when the class refuses the machine (its constructor throws), the
  * caller's scalar kernels are used; both give bit-identical results, so the choice changes speed
- * only. Each choice is logged once.
+ * only. A missing module is logged once per JVM.
  */
 final class VectorApi {
   /** System property that, set to {@code false}, keeps every CPU kernel on its scalar loops. */
   static final String PROPERTY = "sparkspeed.cpu.vectorKernels";
 
   private static final Logger LOG = Logger.getLogger(VectorApi.class.getName());
+
+  /** The missing module is said once per JVM, not once per kernel family. */
+  private static final AtomicBoolean TOLD_DISABLED = new AtomicBoolean();
 
   private VectorApi() {}
 
@@ -29,11 +33,13 @@ final class VectorApi {
    */
   static <T> T loadOr(Class<T> type, String simpleName, T scalar) {
     if (!enabled()) {
-      LOG.info(
-          type.getSimpleName()
-              + ": scalar loops; start the JVM with --add-modules=jdk.incubator.vector (and leave "
-              + PROPERTY
-              + " unset) for the vectorized ones");
+      if (!TOLD_DISABLED.getAndSet(true)) {
+        LOG.info(
+            "CPU kernels: scalar loops; start the JVM with --add-modules=jdk.incubator.vector (and"
+                + " leave "
+                + PROPERTY
+                + " unset) for the vectorized ones");
+      }
       return scalar;
     }
     try {
