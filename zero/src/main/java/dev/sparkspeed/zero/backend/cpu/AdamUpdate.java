@@ -37,16 +37,12 @@ record AdamUpdate(
       int step) {
     CpuAdam.checkStep(step);
     int n = param.intSize();
-    Operands.f32(param, n, "adamW param");
-    Operands.f32(grad, n, "adamW grad");
-    Operands.f32(m, n, "adamW m");
-    Operands.f32(v, n, "adamW v");
     return new AdamUpdate(
         n,
-        param.bytes(),
-        grad.bytes(),
-        m.bytes(),
-        v.bytes(),
+        Operands.f32Bytes(param, n, "adamW param"),
+        Operands.f32Bytes(grad, n, "adamW grad"),
+        Operands.f32Bytes(m, n, "adamW m"),
+        Operands.f32Bytes(v, n, "adamW v"),
         lr,
         beta1,
         beta2,

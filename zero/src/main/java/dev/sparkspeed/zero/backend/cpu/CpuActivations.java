@@ -26,14 +26,14 @@ final class CpuActivations {
   }
 
   void forward(Activation f, Tensor out, Tensor in, int n) {
-    FloatBuffer o = Operands.f32(out, n, "activation out");
-    FloatBuffer x = Operands.f32(in, n, "activation in");
     if (f == Activation.GELU) {
-      ByteBuffer ob = out.bytes();
-      ByteBuffer xb = in.bytes();
+      ByteBuffer ob = Operands.f32Bytes(out, n, "activation out");
+      ByteBuffer xb = Operands.f32Bytes(in, n, "activation in");
       threads.forRange(n, CpuVectorOps.GRAIN / 4, (lo, hi) -> loops.geluForward(ob, xb, lo, hi));
       return;
     }
+    FloatBuffer o = Operands.f32(out, n, "activation out");
+    FloatBuffer x = Operands.f32(in, n, "activation in");
     threads.forRange(n, CpuVectorOps.GRAIN / 4, (lo, hi) -> forward(f, o, x, lo, hi));
   }
 
@@ -58,17 +58,17 @@ final class CpuActivations {
   }
 
   void backward(Activation f, Tensor din, Tensor in, Tensor dout, int n) {
-    FloatBuffer dx = Operands.f32(din, n, "activation din");
-    FloatBuffer x = Operands.f32(in, n, "activation in");
-    FloatBuffer dy = Operands.f32(dout, n, "activation dout");
     if (f == Activation.GELU) {
-      ByteBuffer dxb = din.bytes();
-      ByteBuffer xb = in.bytes();
-      ByteBuffer dyb = dout.bytes();
+      ByteBuffer dxb = Operands.f32Bytes(din, n, "activation din");
+      ByteBuffer xb = Operands.f32Bytes(in, n, "activation in");
+      ByteBuffer dyb = Operands.f32Bytes(dout, n, "activation dout");
       threads.forRange(
           n, CpuVectorOps.GRAIN / 4, (lo, hi) -> loops.geluBackward(dxb, xb, dyb, lo, hi));
       return;
     }
+    FloatBuffer dx = Operands.f32(din, n, "activation din");
+    FloatBuffer x = Operands.f32(in, n, "activation in");
+    FloatBuffer dy = Operands.f32(dout, n, "activation dout");
     threads.forRange(n, CpuVectorOps.GRAIN / 4, (lo, hi) -> backward(f, dx, x, dy, lo, hi));
   }
 
@@ -95,22 +95,16 @@ final class CpuActivations {
   }
 
   void residualForward(Tensor out, Tensor a, Tensor b, int n) {
-    Operands.f32(out, n, "residual out");
-    Operands.f32(a, n, "residual a");
-    Operands.f32(b, n, "residual b");
-    ByteBuffer o = out.bytes();
-    ByteBuffer x = a.bytes();
-    ByteBuffer y = b.bytes();
+    ByteBuffer o = Operands.f32Bytes(out, n, "residual out");
+    ByteBuffer x = Operands.f32Bytes(a, n, "residual a");
+    ByteBuffer y = Operands.f32Bytes(b, n, "residual b");
     threads.forRange(n, CpuVectorOps.GRAIN, (lo, hi) -> loops.residualForward(o, x, y, lo, hi));
   }
 
   void residualBackward(Tensor da, Tensor db, Tensor dout, int n) {
-    Operands.f32(da, n, "residual da");
-    Operands.f32(db, n, "residual db");
-    Operands.f32(dout, n, "residual dout");
-    ByteBuffer dx = da.bytes();
-    ByteBuffer dy = db.bytes();
-    ByteBuffer g = dout.bytes();
+    ByteBuffer dx = Operands.f32Bytes(da, n, "residual da");
+    ByteBuffer dy = Operands.f32Bytes(db, n, "residual db");
+    ByteBuffer g = Operands.f32Bytes(dout, n, "residual dout");
     threads.forRange(n, CpuVectorOps.GRAIN, (lo, hi) -> loops.residualBackward(dx, dy, g, lo, hi));
   }
 }

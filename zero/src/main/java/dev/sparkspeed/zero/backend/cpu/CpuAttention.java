@@ -79,9 +79,7 @@ final class CpuAttention {
       int q = r % t;
       int row = r * t;
       pre.get(row, p, 0, t);
-      float max = rows.max(p, 0, q + 1);
-      double sum = rows.expShifted(p, e, 0, q + 1, max);
-      rows.scale(e, 0, q + 1, (float) (1.0 / sum));
+      rows.softmax(p, e, 0, q + 1, rows.max(p, 0, q + 1));
       Arrays.fill(e, q + 1, t, 0f);
       Arrays.fill(p, q + 1, t, 0f);
       a.put(row, e, 0, t);

@@ -29,12 +29,12 @@ final class CpuLayerNorm {
       int rows,
       int cols) {
     long n = (long) rows * cols;
-    ByteBuffer o = f32(out, n, "layerNorm out");
-    ByteBuffer mu = f32(mean, rows, "layerNorm mean");
-    ByteBuffer rs = f32(rstd, rows, "layerNorm rstd");
-    ByteBuffer x = f32(in, n, "layerNorm in");
-    ByteBuffer w = f32(weight, cols, "layerNorm weight");
-    ByteBuffer b = f32(bias, cols, "layerNorm bias");
+    ByteBuffer o = Operands.f32Bytes(out, n, "layerNorm out");
+    ByteBuffer mu = Operands.f32Bytes(mean, rows, "layerNorm mean");
+    ByteBuffer rs = Operands.f32Bytes(rstd, rows, "layerNorm rstd");
+    ByteBuffer x = Operands.f32Bytes(in, n, "layerNorm in");
+    ByteBuffer w = Operands.f32Bytes(weight, cols, "layerNorm weight");
+    ByteBuffer b = Operands.f32Bytes(bias, cols, "layerNorm bias");
     threads.forRange(rows, 4, (lo, hi) -> kernels.forward(o, mu, rs, x, w, b, cols, lo, hi));
   }
 
@@ -50,24 +50,18 @@ final class CpuLayerNorm {
       int rows,
       int cols) {
     long n = (long) rows * cols;
-    ByteBuffer dx = f32(din, n, "layerNorm din");
-    ByteBuffer dw = f32(dweight, cols, "layerNorm dweight");
-    ByteBuffer db = f32(dbias, cols, "layerNorm dbias");
-    ByteBuffer g = f32(dout, n, "layerNorm dout");
-    ByteBuffer x = f32(in, n, "layerNorm in");
-    ByteBuffer w = f32(weight, cols, "layerNorm weight");
-    ByteBuffer mu = f32(mean, rows, "layerNorm mean");
-    ByteBuffer rs = f32(rstd, rows, "layerNorm rstd");
+    ByteBuffer dx = Operands.f32Bytes(din, n, "layerNorm din");
+    ByteBuffer dw = Operands.f32Bytes(dweight, cols, "layerNorm dweight");
+    ByteBuffer db = Operands.f32Bytes(dbias, cols, "layerNorm dbias");
+    ByteBuffer g = Operands.f32Bytes(dout, n, "layerNorm dout");
+    ByteBuffer x = Operands.f32Bytes(in, n, "layerNorm in");
+    ByteBuffer w = Operands.f32Bytes(weight, cols, "layerNorm weight");
+    ByteBuffer mu = Operands.f32Bytes(mean, rows, "layerNorm mean");
+    ByteBuffer rs = Operands.f32Bytes(rstd, rows, "layerNorm rstd");
     threads.forRange(rows, 4, (lo, hi) -> kernels.inputGrad(dx, g, x, w, mu, rs, cols, lo, hi));
     // Parameter gradients sum over rows: splitting by column keeps threads apart and the row
     // order fixed, so the sum is the same whatever the thread count.
     threads.forRange(
         cols, 64, (lo, hi) -> kernels.paramGrad(dw, db, g, x, mu, rs, rows, cols, lo, hi));
-  }
-
-  /** The bytes of an FP32 host tensor, after {@link Operands#f32}'s checks. */
-  private static ByteBuffer f32(Tensor t, long n, String what) {
-    Operands.f32(t, n, what);
-    return t.bytes();
   }
 }

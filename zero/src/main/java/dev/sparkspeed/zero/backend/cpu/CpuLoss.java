@@ -73,8 +73,7 @@ final class CpuLoss {
   private float softmaxRow(float[] z, int v, int vp, int target, int ignoreIndex) {
     float max = rows.max(z, 0, v);
     float zt = target == ignoreIndex ? 0f : z[target];
-    double sum = rows.expShifted(z, z, 0, v, max);
-    rows.scale(z, 0, v, (float) (1.0 / sum));
+    double sum = rows.softmax(z, z, 0, v, max);
     Arrays.fill(z, v, vp, 0f);
     if (target == ignoreIndex) {
       return 0f;

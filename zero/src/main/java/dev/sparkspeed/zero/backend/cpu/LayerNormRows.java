@@ -13,9 +13,6 @@ import java.nio.ByteBuffer;
  * vector lanes form them; the parameter gradients sum over rows in row order, column by column.
  */
 interface LayerNormRows {
-  /** What the implementation runs on, for logs. */
-  String describe();
-
   /**
    * Rows [lo, hi): out = (in − mean)·rstd·weight + bias, with mean (rows) and rstd (rows) written
    * for the backward pass; rstd = 1/√(variance + {@link CpuLayerNorm#EPS}). out, in: (rows, cols);

@@ -2,6 +2,7 @@ package dev.sparkspeed.zero.backend.cpu;
 
 import dev.sparkspeed.zero.tensor.DType;
 import dev.sparkspeed.zero.tensor.Tensor;
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 
@@ -17,6 +18,15 @@ final class Operands {
   static FloatBuffer f32(Tensor t, long n, String what) {
     require(t, DType.FP32, n, what);
     return t.floats();
+  }
+
+  /**
+   * The native-order bytes of an FP32 host tensor holding at least n elements, byte 0 at its start:
+   * the operands of the loops that read and write off-heap memory in place.
+   */
+  static ByteBuffer f32Bytes(Tensor t, long n, String what) {
+    require(t, DType.FP32, n, what);
+    return t.bytes();
   }
 
   /** As {@link #f32}, or null when t is null (an optional operand such as a bias). */

@@ -10,9 +10,6 @@ import java.nio.ByteBuffer;
  * into the gradients.
  */
 interface PointwiseLoops {
-  /** What the implementation runs on, for logs. */
-  String describe();
-
   /** out = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) with x = in. */
   void geluForward(ByteBuffer out, ByteBuffer in, int lo, int hi);
 

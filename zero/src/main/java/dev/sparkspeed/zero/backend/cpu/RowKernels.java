@@ -16,9 +16,6 @@ interface RowKernels {
   /** Elements per block of partial sums: short enough that float partials stay within 1e-7. */
   int BLOCK = 1024;
 
-  /** What the implementation runs on, for logs. */
-  String describe();
-
   /** max over a[from, to); NaN if any element is NaN, −∞ for an empty range. */
   float max(float[] a, int from, int to);
 
@@ -30,6 +27,16 @@ interface RowKernels {
 
   /** a[j] *= s for j in [from, to). */
   void scale(float[] a, int from, int to, float s);
+
+  /**
+   * dst[from, to) = the softmax of src[from, to), given their maximum: the shifted exponentials of
+   * {@link #expShifted}, scaled by the reciprocal of their sum. Returns that sum.
+   */
+  default double softmax(float[] src, float[] dst, int from, int to, float max) {
+    double sum = expShifted(src, dst, from, to, max);
+    scale(dst, from, to, (float) (1.0 / sum));
+    return sum;
+  }
 
   /** Adds the partial sums in lane order. */
   static float sumLanes(float[] lanes) {

@@ -13,11 +13,6 @@ import java.util.Arrays;
  */
 final class ScalarLayerNormRows implements LayerNormRows {
   @Override
-  public String describe() {
-    return "scalar";
-  }
-
-  @Override
   public void forward(
       ByteBuffer out,
       ByteBuffer mean,

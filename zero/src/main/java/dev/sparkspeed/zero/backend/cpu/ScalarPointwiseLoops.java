@@ -15,11 +15,6 @@ final class ScalarPointwiseLoops implements PointwiseLoops {
   /** 0.044715 in float, the cubic coefficient inside GELU's tanh. */
   static final float CUBIC = (float) CpuActivations.GELU_CUBIC;
 
-  @Override
-  public String describe() {
-    return "scalar";
-  }
-
   /** GELU's tanh argument, √(2/π)·(v + 0.044715·v³). */
   static float inner(float v) {
     return SCALE * (v + CUBIC * v * v * v);

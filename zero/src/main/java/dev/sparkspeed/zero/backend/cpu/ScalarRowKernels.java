@@ -5,11 +5,6 @@ import java.util.Arrays;
 /** {@link RowKernels} as plain loops: the reference for every other implementation. */
 final class ScalarRowKernels implements RowKernels {
   @Override
-  public String describe() {
-    return "scalar";
-  }
-
-  @Override
   public float max(float[] a, int from, int to) {
     float max = Float.NEGATIVE_INFINITY;
     for (int j = from; j < to; j++) {

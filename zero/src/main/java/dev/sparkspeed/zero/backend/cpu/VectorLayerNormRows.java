@@ -37,11 +37,6 @@ final class VectorLayerNormRows implements LayerNormRows {
     }
   }
 
-  @Override
-  public String describe() {
-    return "Vector API, " + L + " floats a vector";
-  }
-
   private static FloatVector load(ByteBuffer b, int at, int j) {
     return FloatVector.fromByteBuffer(F, b, at + j * Float.BYTES, ORDER);
   }

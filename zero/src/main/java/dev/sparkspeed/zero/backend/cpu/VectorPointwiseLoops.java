@@ -22,11 +22,6 @@ final class VectorPointwiseLoops implements PointwiseLoops {
   /** 3·0.044715 rounded to float once, as the scalar expression 3f·CUBIC·v·v is. */
   private static final float CUBIC3 = 3f * CUBIC;
 
-  @Override
-  public String describe() {
-    return "Vector API, " + L + " floats a vector";
-  }
-
   private static FloatVector load(ByteBuffer b, int i) {
     return FloatVector.fromByteBuffer(F, b, i * Float.BYTES, ORDER);
   }

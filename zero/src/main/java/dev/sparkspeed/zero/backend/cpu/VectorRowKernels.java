@@ -30,11 +30,6 @@ final class VectorRowKernels implements RowKernels {
   }
 
   @Override
-  public String describe() {
-    return "Vector API, " + L + " floats a vector";
-  }
-
-  @Override
   public float max(float[] a, int from, int to) {
     FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
     int j = from;
